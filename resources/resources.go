@@ -1,0 +1,26 @@
+// Package resources wires every resource adapter of this module into a
+// registry:
+//
+//	reg := replicator.NewRegistry()
+//	resources.Register(reg)
+//
+// Each AWS service has its own package below this one (resources/ssm, ...);
+// a program that needs only some types can register those packages alone.
+package resources
+
+import (
+	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources/ssm"
+)
+
+// Register adds every adapter of this module to reg.
+func Register(reg *replicator.Registry) {
+	ssm.Register(reg)
+}
+
+// NewRegistry returns a registry holding every adapter of this module.
+func NewRegistry() *replicator.Registry {
+	reg := replicator.NewRegistry()
+	Register(reg)
+	return reg
+}

@@ -1,0 +1,345 @@
+package ssm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/job"
+	"github.com/awsreplicator/awsreplicator/replicator"
+)
+
+// TypeName is the CloudFormation type this adapter replicates.
+const TypeName = "AWS::SSM::Parameter"
+
+// kmsKeyType is the type a SecureString's customer-managed key has.
+const kmsKeyType = "AWS::KMS::Key"
+
+// defaultKey is the AWS-managed key SecureStrings use unless told otherwise;
+// every account and emulator has its own, so it is not a dependency.
+const defaultKey = "alias/aws/ssm"
+
+// ssmAPI is the part of the SSM client the adapter uses.
+type ssmAPI interface {
+	GetParameters(context.Context, *awsssm.GetParametersInput, ...func(*awsssm.Options)) (*awsssm.GetParametersOutput, error)
+	DescribeParameters(context.Context, *awsssm.DescribeParametersInput, ...func(*awsssm.Options)) (*awsssm.DescribeParametersOutput, error)
+	ListTagsForResource(context.Context, *awsssm.ListTagsForResourceInput, ...func(*awsssm.Options)) (*awsssm.ListTagsForResourceOutput, error)
+	PutParameter(context.Context, *awsssm.PutParameterInput, ...func(*awsssm.Options)) (*awsssm.PutParameterOutput, error)
+}
+
+var _ ssmAPI = (*awsssm.Client)(nil)
+
+// Parameter replicates AWS::SSM::Parameter: String, StringList and
+// SecureString parameters with their description, tier, allowed pattern,
+// data type, policies, KMS key and tags. Its identifier is the parameter
+// name; a BATCH job's identifier is a path ("/dev/"), replicated
+// recursively ("" or "/" selects every parameter).
+type Parameter struct {
+	newClient func(aws.Config) ssmAPI
+}
+
+// New returns the AWS::SSM::Parameter adapter.
+func New() *Parameter {
+	return &Parameter{newClient: func(cfg aws.Config) ssmAPI { return awsssm.NewFromConfig(cfg) }}
+}
+
+// Register adds the adapters of this package to reg.
+func Register(reg *replicator.Registry) { reg.Register(New()) }
+
+var (
+	_ replicator.ResourceReplicator = (*Parameter)(nil)
+	_ replicator.ARNResolver        = (*Parameter)(nil)
+	_ replicator.Lister             = (*Parameter)(nil)
+)
+
+// Info implements replicator.ResourceReplicator.
+func (*Parameter) Info() replicator.TypeInfo {
+	return replicator.TypeInfo{
+		Type:            TypeName,
+		Identifier:      "Name",
+		ARNService:      "ssm",
+		ARNResourceType: "parameter",
+		Batch:           `parameter path, replicated recursively (e.g. "/dev/"); "/" selects every parameter`,
+		Actions: []string{
+			"ssm:DescribeParameters",
+			"ssm:GetParameters",
+			"ssm:ListTagsForResource",
+		},
+	}
+}
+
+// properties is the adapter's description of a parameter. The value of a
+// SecureString is not here but in Resource.Secrets[valueField].
+type properties struct {
+	Name           string   `json:"name"`
+	Type           string   `json:"type"`
+	Value          string   `json:"value,omitempty"`
+	Description    string   `json:"description,omitempty"`
+	AllowedPattern string   `json:"allowed_pattern,omitempty"`
+	Tier           string   `json:"tier,omitempty"`
+	DataType       string   `json:"data_type,omitempty"`
+	KeyID          string   `json:"key_id,omitempty"`
+	Policies       []string `json:"policies,omitempty"`
+}
+
+const valueField = "Value"
+
+func (p *Parameter) client(e *replicator.Endpoint) ssmAPI {
+	return replicator.Client(e, "ssm", p.newClient)
+}
+
+// IdentifierFromARN implements replicator.ARNResolver. An ARN does not say
+// whether the name has a leading slash ("parameter/x" is the ARN of both
+// "x" and "/x"), so a one-level name is looked up both ways in the source.
+func (p *Parameter) IdentifierFromARN(ctx context.Context, src *replicator.Source, a arn.ARN) (string, error) {
+	rest := a.ResourceID()
+	if rest == "" {
+		return "", fmt.Errorf("%w: ARN %s names no parameter", replicator.ErrInvalidIdentifier, a)
+	}
+	if strings.Contains(rest, "/") {
+		return "/" + rest, nil // a hierarchical name always starts with "/"
+	}
+	candidates := []string{rest, "/" + rest}
+	out, err := p.client(&src.Endpoint).GetParameters(ctx, &awsssm.GetParametersInput{Names: candidates})
+	if err != nil {
+		return "", err
+	}
+	names := map[string]bool{}
+	for _, prm := range out.Parameters {
+		names[aws.ToString(prm.Name)] = true
+	}
+	switch len(names) {
+	case 0:
+		return "", fmt.Errorf("%w: neither %q nor %q exists (ARN %s)", replicator.ErrNotFound, candidates[0], candidates[1], a)
+	case 1:
+		for n := range names {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("%w: ARN %s matches both parameters %q and %q: name one with resource_type %s and resource_identifier",
+		replicator.ErrInvalidIdentifier, a, candidates[0], candidates[1], TypeName)
+}
+
+// Read implements replicator.ResourceReplicator.
+func (p *Parameter) Read(ctx context.Context, src *replicator.Source, name string) (*replicator.Resource, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: an empty parameter name", replicator.ErrInvalidIdentifier)
+	}
+	c := p.client(&src.Endpoint)
+	out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{name}, WithDecryption: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Parameters) == 0 {
+		return nil, fmt.Errorf("%w: parameter %q", replicator.ErrNotFound, name)
+	}
+	prm := out.Parameters[0]
+	meta, err := c.DescribeParameters(ctx, &awsssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{
+		{Key: aws.String("Name"), Option: aws.String("Equals"), Values: []string{aws.ToString(prm.Name)}},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	var md *types.ParameterMetadata
+	if len(meta.Parameters) > 0 {
+		md = &meta.Parameters[0]
+	}
+	tags, err := p.tags(ctx, c, aws.ToString(prm.Name))
+	if err != nil {
+		return nil, err
+	}
+	return describe(prm, md, tags)
+}
+
+func (p *Parameter) tags(ctx context.Context, c ssmAPI, name string) (map[string]string, error) {
+	out, err := c.ListTagsForResource(ctx, &awsssm.ListTagsForResourceInput{ResourceType: types.ResourceTypeForTaggingParameter, ResourceId: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("listing tags of %q: %w", name, err)
+	}
+	if len(out.TagList) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(out.TagList))
+	for _, t := range out.TagList {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags, nil
+}
+
+// describe builds the description of one parameter from its value (prm),
+// its metadata (md, nil if DescribeParameters did not return it) and tags.
+func describe(prm types.Parameter, md *types.ParameterMetadata, tags map[string]string) (*replicator.Resource, error) {
+	props := properties{
+		Name:     aws.ToString(prm.Name),
+		Type:     string(prm.Type),
+		DataType: aws.ToString(prm.DataType),
+	}
+	res := &replicator.Resource{Type: TypeName, Identifier: props.Name, ARN: aws.ToString(prm.ARN), Tags: tags}
+	if prm.Type == types.ParameterTypeSecureString {
+		res.Secrets = map[string]job.Secret{valueField: job.Secret(aws.ToString(prm.Value))}
+	} else {
+		props.Value = aws.ToString(prm.Value)
+	}
+	if md != nil {
+		props.Description = aws.ToString(md.Description)
+		props.AllowedPattern = aws.ToString(md.AllowedPattern)
+		props.Tier = string(md.Tier)
+		props.KeyID = aws.ToString(md.KeyId)
+		for _, pol := range md.Policies {
+			props.Policies = append(props.Policies, aws.ToString(pol.PolicyText))
+		}
+	}
+	if prm.Type == types.ParameterTypeSecureString && props.KeyID != "" && props.KeyID != defaultKey {
+		res.DependsOn = append(res.DependsOn, replicator.Ref{Type: kmsKeyType, Identifier: props.KeyID,
+			Reason: "the SecureString value is encrypted with this customer-managed key"})
+	}
+	if err := res.SetProperties(props); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// List implements replicator.Lister: filter is a path, replicated
+// recursively. Each page of up to 50 names costs one DescribeParameters,
+// one GetParameters per 10 names and one ListTagsForResource per name
+// (made concurrently).
+func (p *Parameter) List(ctx context.Context, src *replicator.Source, path string, emit func(*replicator.Resource) error) error {
+	in := &awsssm.DescribeParametersInput{MaxResults: aws.Int32(50)}
+	switch {
+	case path == "" || path == "/":
+	case !strings.HasPrefix(path, "/"):
+		return fmt.Errorf("%w: BATCH identifier %q for %s is not a path: want one starting with \"/\", e.g. /dev/ (or / for every parameter)",
+			replicator.ErrInvalidIdentifier, path, TypeName)
+	default:
+		in.ParameterFilters = []types.ParameterStringFilter{{
+			Key: aws.String("Path"), Option: aws.String("Recursive"), Values: []string{strings.TrimSuffix(path, "/")},
+		}}
+	}
+	c := p.client(&src.Endpoint)
+	pages := awsssm.NewDescribeParametersPaginator(c, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		resources, err := p.readPage(ctx, c, page.Parameters)
+		if err != nil {
+			return err
+		}
+		for _, r := range resources {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readPage reads the values and tags of one page of parameter metadata.
+// A parameter deleted since the page was listed is left out.
+func (p *Parameter) readPage(ctx context.Context, c ssmAPI, metas []types.ParameterMetadata) ([]*replicator.Resource, error) {
+	values := make(map[string]types.Parameter, len(metas))
+	for chunk := range slices.Chunk(metas, 10) {
+		names := make([]string, len(chunk))
+		for i, m := range chunk {
+			names[i] = aws.ToString(m.Name)
+		}
+		out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return nil, err
+		}
+		for _, prm := range out.Parameters {
+			values[aws.ToString(prm.Name)] = prm
+		}
+	}
+	resources := make([]*replicator.Resource, len(metas))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, md := range metas {
+		prm, ok := values[aws.ToString(md.Name)]
+		if !ok {
+			continue
+		}
+		g.Go(func() error {
+			tags, err := p.tags(gctx, c, aws.ToString(md.Name))
+			if err != nil {
+				return err
+			}
+			resources[i], err = describe(prm, &md, tags)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(resources, func(r *replicator.Resource) bool { return r == nil }), nil
+}
+
+// Write implements replicator.ResourceReplicator: one PutParameter (without
+// overwrite, with tags), then GetParameters to read the result back.
+func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replicator.Resource) (replicator.Placed, error) {
+	var props properties
+	if err := r.DecodeProperties(&props); err != nil {
+		return replicator.Placed{}, err
+	}
+	if props.Name == "" {
+		props.Name = r.Identifier
+	}
+	value := props.Value
+	if props.Type == string(types.ParameterTypeSecureString) {
+		value = r.Secrets[valueField].Reveal()
+	}
+	in := &awsssm.PutParameterInput{
+		Name:           aws.String(props.Name),
+		Value:          aws.String(value),
+		Type:           types.ParameterType(props.Type),
+		Overwrite:      aws.Bool(false),
+		Description:    nonEmpty(props.Description),
+		AllowedPattern: nonEmpty(props.AllowedPattern),
+		DataType:       nonEmpty(props.DataType),
+		Tier:           types.ParameterTier(props.Tier),
+	}
+	if props.Type == string(types.ParameterTypeSecureString) && props.KeyID != "" && props.KeyID != defaultKey {
+		in.KeyId = aws.String(props.KeyID)
+	}
+	if len(props.Policies) > 0 {
+		in.Policies = aws.String("[" + strings.Join(props.Policies, ",") + "]")
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(r.Tags[k])})
+	}
+	c := p.client(&tgt.Endpoint)
+	if _, err := c.PutParameter(ctx, in); err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ParameterAlreadyExists" {
+			return replicator.Placed{}, fmt.Errorf("%w: parameter %q", replicator.ErrAlreadyExists, props.Name)
+		}
+		return replicator.Placed{}, err
+	}
+	out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{props.Name}})
+	if err != nil {
+		return replicator.Placed{}, fmt.Errorf("reading parameter %q back from the target: %w", props.Name, err)
+	}
+	if len(out.Parameters) == 0 {
+		return replicator.Placed{}, fmt.Errorf("parameter %q was written but the target does not return it", props.Name)
+	}
+	got := out.Parameters[0]
+	return replicator.Placed{Identifier: aws.ToString(got.Name), ARN: aws.ToString(got.ARN)}, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
