@@ -24,7 +24,9 @@ type ResourceReplicator interface {
 	Read(ctx context.Context, src *Source, id string) (*Resource, error)
 	// Write creates r in the target, then reads it back and returns what
 	// the target holds. A resource that already exists in the target is an
-	// error wrapping [ErrAlreadyExists], and is left unchanged.
+	// error wrapping [ErrAlreadyExists], and is left unchanged; Write then
+	// returns the existing resource's Placed where it can find it (on
+	// targets that assign their own ids), so children can refer to it.
 	Write(ctx context.Context, tgt *Target, r *Resource) (Placed, error)
 }
 
@@ -105,7 +107,29 @@ type Endpoint struct {
 type Source struct{ Endpoint }
 
 // Target is the emulator resources are written into.
-type Target struct{ Endpoint }
+type Target struct {
+	Endpoint
+
+	ids sync.Map // key(type, source id) → target id, where they differ
+}
+
+// TargetID returns the identifier the target holds for the source resource
+// (typ, sourceID): the one the target assigned when this job wrote it or
+// found it, else sourceID itself. Adapters use it to rewrite references
+// (a subnet's VPC id) on targets that cannot keep identifiers.
+func (t *Target) TargetID(typ, sourceID string) string {
+	if id, ok := t.ids.Load(key(typ, sourceID)); ok {
+		return id.(string)
+	}
+	return sourceID
+}
+
+// recordID notes the target identifier of a source resource.
+func (t *Target) recordID(typ, sourceID, targetID string) {
+	if targetID != "" && targetID != sourceID {
+		t.ids.Store(key(typ, sourceID), targetID)
+	}
+}
 
 // Client returns the client cached under key, making it with mk on first
 // use. Adapters call it with a key naming the service:

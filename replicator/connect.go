@@ -41,7 +41,7 @@ func connect(ctx context.Context, p prepared, timeout time.Duration) (*Source, *
 			p.arn, p.arn.AccountID, srcRes.account, p.arn.AccountID)
 	}
 	src := &Source{Endpoint{Config: p.spec.Source, AccountID: srcRes.account, Region: p.spec.Source.Region}}
-	tgt := &Target{Endpoint{Config: p.spec.Target, AccountID: tgtRes.account, Region: p.spec.Target.Region}}
+	tgt := &Target{Endpoint: Endpoint{Config: p.spec.Target, AccountID: tgtRes.account, Region: p.spec.Target.Region}}
 	return src, tgt, nil
 }
 

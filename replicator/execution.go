@@ -145,6 +145,7 @@ func (ex *execution) replicateOnce(ctx context.Context, res *Resource, dependenc
 		}
 	}
 	placed, err := adapter.Write(ctx, ex.tgt, res)
+	ex.tgt.recordID(res.Type, res.Identifier, placed.Identifier)
 	switch {
 	case errors.Is(err, ErrAlreadyExists) && (dependency || ex.p.spec.IgnoreAlreadyExisting):
 		out.ErrorMessage = "already exists in the target; left unchanged"
