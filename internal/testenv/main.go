@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,6 +13,10 @@ import (
 
 // mainLogTail is how much of each server's output Main prints when tests fail.
 const mainLogTail = 64 << 10
+
+// errNotStarted is the failure reported by Require when the Env is nil
+// although moto is available, i.e. Main was not used.
+var errNotStarted = errors.New("testenv: env is nil although moto is available; start it with testenv.Main in TestMain (or testenv.Start)")
 
 // requireResetTimeout bounds the reset done by Require.
 const requireResetTimeout = 30 * time.Second

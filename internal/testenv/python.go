@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -171,7 +170,3 @@ func childEnv(extra []string) []string {
 	env = append(env, "PYTHONUNBUFFERED=1")
 	return append(env, extra...)
 }
-
-// errNotStarted is returned by [Require]-style helpers when the Env is nil
-// although moto is available.
-var errNotStarted = errors.New("testenv: env is nil although moto is available; start it with testenv.Main in TestMain (or testenv.Start)")
