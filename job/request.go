@@ -119,6 +119,10 @@ func (c AWSConfig) IsZero() bool { return c == AWSConfig{} }
 // [Request.Validate] return for a document that cannot be a job.
 var ErrInvalidRequest = errors.New("job: invalid request")
 
+// ErrRequestTooLarge is wrapped (with [ErrInvalidRequest]) by the error for a
+// document over [MaxRequestBytes].
+var ErrRequestTooLarge = errors.New("request too large")
+
 // MaxRequestBytes bounds the size of a request document [DecodeRequest] reads.
 const MaxRequestBytes = 1 << 20
 
@@ -132,7 +136,7 @@ func DecodeRequest(r io.Reader) (Request, error) {
 		return Request{}, fmt.Errorf("%w: reading body: %v", ErrInvalidRequest, err)
 	}
 	if len(b) > MaxRequestBytes {
-		return Request{}, fmt.Errorf("%w: body is larger than %d bytes", ErrInvalidRequest, MaxRequestBytes)
+		return Request{}, fmt.Errorf("%w: %w: body is larger than %d bytes", ErrInvalidRequest, ErrRequestTooLarge, MaxRequestBytes)
 	}
 	var req Request
 	if err := decodeStrict(b, &req); err != nil {
@@ -154,7 +158,8 @@ func decodeStrict(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	// dec.More is not enough: it reports false for a stray '}' or ']'.
+	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("unexpected data after the JSON document")
 	}
 	return nil
@@ -171,17 +176,21 @@ func (r *Request) applyDefaults() {
 
 // Validate checks what can be checked without a registry of resource types
 // or a network: enum values, and that the resource is named either by type
-// and identifier or by ARN. Empty enums take their defaults first.
+// and identifier or by ARN. Empty enums take their defaults first; enum
+// values are matched case-insensitively and normalised.
 func (r *Request) Validate() error {
 	r.applyDefaults()
-	if !r.ReplicationType.Valid() {
-		_, err := ParseReplicationType(string(r.ReplicationType))
+	// Parse, not Valid: a value that differs only in case ("batch") is
+	// normalised rather than reported with a nil error.
+	t, err := ParseReplicationType(string(r.ReplicationType))
+	if err != nil {
 		return fmt.Errorf("%w: replication_type: %v", ErrInvalidRequest, err)
 	}
-	if !r.ExploreStrategy.Valid() {
-		_, err := ParseExploreStrategy(string(r.ExploreStrategy))
+	e, err := ParseExploreStrategy(string(r.ExploreStrategy))
+	if err != nil {
 		return fmt.Errorf("%w: explore_strategy: %v", ErrInvalidRequest, err)
 	}
+	r.ReplicationType, r.ExploreStrategy = t, e
 	return r.Config.Validate(r.ReplicationType)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/awsreplicator/awsreplicator/credentials"
 	"github.com/awsreplicator/awsreplicator/internal/testenv"
 	"github.com/awsreplicator/awsreplicator/job"
+	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources"
 )
 
 var env *testenv.Env
@@ -176,5 +179,42 @@ func TestResourcesListsSSM(t *testing.T) {
 	}
 	if !strings.Contains(stdout, `"resource_type": "AWS::SSM::Parameter"`) || !strings.Contains(stdout, "ssm:GetParameters") {
 		t.Errorf("resources output lacks SSM: %s", stdout)
+	}
+}
+
+func TestServerModeSubmitsAndFollows(t *testing.T) {
+	e := testenv.Require(t, env)
+	isolate(t, e.Source.URL(), e.Target.URL())
+	src := ssmClient(t, e.Source.URL(), "")
+	if _, err := src.PutParameter(context.Background(), &awsssm.PutParameterInput{
+		Name: aws.String("/remote/param"), Type: types.ParameterTypeString, Value: aws.String("r")}); err != nil {
+		t.Fatal(err)
+	}
+	runner, err := replicator.NewRunner(resources.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(replicator.NewHandler(runner, replicator.HandlerOptions{
+		Target: credentials.Target{EndpointURL: e.Target.URL()},
+	}))
+	defer srv.Close()
+
+	code, stdout, stderr := cli(t, "start", "--server", srv.URL, "--resource-type", "AWS::SSM::Parameter",
+		"--resource-identifier", "/remote/param", "--target-account-id", motoDefaultAccount)
+	if code != exitOK {
+		t.Fatalf("start --server: exit %d\n%s", code, stderr)
+	}
+	var st job.Status
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil || st.State != job.StateSucceeded ||
+		len(st.Resources.Succeeded) != 1 || st.Resources.Succeeded[0].Identity != job.IdentitySame {
+		t.Fatalf("start --server printed %s (%v)", stdout, err)
+	}
+	code, stdout, stderr = cli(t, "status", st.JobID, "--server", srv.URL, "--follow", "--delay", "0.05")
+	if code != exitOK || !strings.Contains(stdout, st.JobID) || !strings.Contains(stdout, `"SUCCEEDED"`) {
+		t.Errorf("status --follow: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	code, _, stderr = cli(t, "status", "no-such-job", "--server", srv.URL)
+	if code != exitError || !strings.Contains(stderr, "404") {
+		t.Errorf("status of an unknown job: exit %d, stderr %s", code, stderr)
 	}
 }
