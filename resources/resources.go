@@ -10,11 +10,13 @@ package resources
 
 import (
 	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources/kms"
 	"github.com/awsreplicator/awsreplicator/resources/ssm"
 )
 
 // Register adds every adapter of this module to reg.
 func Register(reg *replicator.Registry) {
+	kms.Register(reg)
 	ssm.Register(reg)
 }
 

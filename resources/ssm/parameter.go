@@ -310,7 +310,7 @@ func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replic
 		Tier:           types.ParameterTier(props.Tier),
 	}
 	if props.Type == string(types.ParameterTypeSecureString) && props.KeyID != "" && props.KeyID != defaultKey {
-		in.KeyId = aws.String(props.KeyID)
+		in.KeyId = aws.String(targetKeyID(tgt, props.KeyID))
 	}
 	if len(props.Policies) > 0 {
 		in.Policies = aws.String("[" + strings.Join(props.Policies, ",") + "]")
@@ -335,6 +335,26 @@ func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replic
 	}
 	got := out.Parameters[0]
 	return replicator.Placed{Identifier: aws.ToString(got.Name), ARN: aws.ToString(got.ARN)}, nil
+}
+
+// targetKeyID returns how the target names the KMS key the source names
+// keyID: aliases are replicated with their key, so they stay; a key id or
+// key ARN is rewritten to the key the target holds (it may have assigned
+// its own id), in the target's account and region.
+func targetKeyID(tgt *replicator.Target, keyID string) string {
+	if strings.HasPrefix(keyID, "alias/") {
+		return keyID
+	}
+	a, err := arn.Parse(keyID)
+	if err != nil {
+		return tgt.TargetID(kmsKeyType, keyID)
+	}
+	if a.ResourceType() != "key" {
+		return keyID // an alias ARN
+	}
+	a.AccountID, a.Region = tgt.AccountID, tgt.Region
+	a.Resource = "key/" + tgt.TargetID(kmsKeyType, a.ResourceID())
+	return a.String()
 }
 
 func nonEmpty(s string) *string {

@@ -1,0 +1,192 @@
+package resources_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/awsreplicator/awsreplicator/credentials"
+	"github.com/awsreplicator/awsreplicator/internal/fixture"
+	"github.com/awsreplicator/awsreplicator/internal/testenv"
+	"github.com/awsreplicator/awsreplicator/job"
+	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources"
+)
+
+// seeders create one resource of each type in the source (with admin
+// credentials) and return the identifier a job names it by. Every
+// registered type must have one, so the generated policy of every type is
+// proven.
+var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, error){
+	"AWS::KMS::Key": func(ctx context.Context, admin aws.Config) (string, error) {
+		c := awskms.NewFromConfig(admin)
+		k, err := c.CreateKey(ctx, &awskms.CreateKeyInput{Description: aws.String("policy test")})
+		if err != nil {
+			return "", err
+		}
+		_, err = c.CreateAlias(ctx, &awskms.CreateAliasInput{AliasName: aws.String("alias/policy"), TargetKeyId: k.KeyMetadata.KeyId})
+		return aws.ToString(k.KeyMetadata.KeyId), err
+	},
+	"AWS::SSM::Parameter": func(ctx context.Context, admin aws.Config) (string, error) {
+		_, err := awsssm.NewFromConfig(admin).PutParameter(ctx, &awsssm.PutParameterInput{
+			Name: aws.String("/policy/param"), Type: ssmtypes.ParameterTypeSecureString, Value: aws.String("v"),
+			Tags: []ssmtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}},
+		})
+		return "/policy/param", err
+	},
+}
+
+// enforcing starts a source moto server that enforces IAM after the first
+// three requests, which create an admin user with an access key.
+func enforcing(t *testing.T) (url string, admin aws.Config) {
+	t.Helper()
+	if err := testenv.MotoAvailable(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	srv, err := testenv.StartMoto(ctx, testenv.Options{Name: "IAM-enforcing source", Env: []string{"INITIAL_NO_AUTH_ACTION_COUNT=3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("source server log:\n%s", srv.Logs())
+		}
+		srv.Close()
+	})
+	key, secret := newUser(t, iamClient(fixture.Seeder(srv.URL())), "admin", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	admin = fixture.Seeder(srv.URL())
+	admin.Credentials = credentialsOf(key, secret)
+	return srv.URL(), admin
+}
+
+func iamClient(cfg aws.Config) *awsiam.Client { return awsiam.NewFromConfig(cfg) }
+
+func credentialsOf(key, secret string) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil
+	})
+}
+
+// newUser creates an IAM user with policy as its only permissions and
+// returns its access key.
+func newUser(t *testing.T, c *awsiam.Client, name, policy string) (key, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("replication"), PolicyDocument: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+}
+
+// The policy the library generates for a type is enough to replicate it,
+// and every action in it is needed.
+func TestGeneratedPolicyIsMinimal(t *testing.T) {
+	reg := resources.NewRegistry()
+	for _, typ := range reg.TypeNames() {
+		if seeders[typ] == nil {
+			t.Errorf("%s has no seeder in this test: add one so its policy is proven", typ)
+		}
+	}
+	target, err := testenv.StartMoto(context.Background(), testenv.Options{Name: "target"})
+	if err != nil {
+		if os.Getenv("CI") == "" && testenv.MotoAvailable() != nil {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	defer target.Close()
+
+	for _, typ := range reg.TypeNames() {
+		seed := seeders[typ]
+		if seed == nil {
+			continue
+		}
+		t.Run(typ, func(t *testing.T) {
+			srcURL, admin := enforcing(t)
+			ctx := context.Background()
+			id, err := seed(ctx, admin)
+			if err != nil {
+				t.Fatalf("seeding: %v", err)
+			}
+			doc, err := reg.Policy(typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			actions := doc.Statement[0].Action
+			replicate := func(user string, actions []string) job.Status {
+				t.Helper()
+				d := doc
+				d.Statement = []replicator.PolicyStatement{{Sid: "R", Effect: "Allow", Action: actions, Resource: "*"}}
+				b, _ := json.Marshal(d)
+				key, secret := newUser(t, iamClient(admin), user, string(b))
+				src, err := credentials.LoadSource(ctx, credentials.Source{AccessKeyID: key, SecretAccessKey: job.Secret(secret),
+					Region: fixture.Region, EndpointURL: srcURL})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := target.Reset(ctx); err != nil {
+					t.Fatal(err)
+				}
+				tgt, err := credentials.LoadTarget(ctx, fixture.Target(target.URL(), ""), fixture.Region)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := fixture.Runner(t)
+				runCtx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				st, err := r.Run(runCtx, replicator.Spec{ResourceType: typ, Identifier: id, Source: src, Target: tgt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st
+			}
+			if st := replicate("exact", actions); st.State != job.StateSucceeded {
+				t.Fatalf("with exactly the generated policy %v: %s %v", actions, st.State, deref(st.ErrorMessage))
+			}
+			for i, a := range actions {
+				without := slices.Delete(slices.Clone(actions), i, i+1)
+				st := replicate(fmt.Sprintf("without-%d", i), without)
+				if st.State != job.StateError || !denied(deref(st.ErrorMessage)) {
+					t.Errorf("without %s the job ended %s (%s); want ERROR for lack of authorization: the action is not needed",
+						a, st.State, deref(st.ErrorMessage))
+				}
+			}
+		})
+	}
+}
+
+// denied reports whether a job error is an authorization failure. moto
+// answers JSON-protocol services with an XML AccessDenied body, which the
+// SDK cannot decode, so the status code is what is left to check.
+func denied(msg string) bool {
+	return strings.Contains(msg, "not authorized") || strings.Contains(msg, "AccessDenied") || strings.Contains(msg, "StatusCode: 403")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
