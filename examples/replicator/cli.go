@@ -31,6 +31,7 @@ commands:
   start      replicate resources (in this process, or on --server)
   status     show a job of a --server; --follow waits for its end
   resources  list the supported resource types
+  policy     print the minimal source IAM policy for the given types (all when none)
 
 Run "replicator <command> -h" for the flags of a command.
 `
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStatus(ctx, args[1:], stdout, stderr)
 	case "resources":
 		err = cmdResources(args[1:], stdout)
+	case "policy":
+		err = cmdPolicy(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -402,4 +405,19 @@ func cmdResources(args []string, stdout io.Writer) error {
 	default:
 		return usagef("--output %q: want json or table", *output)
 	}
+}
+
+func cmdPolicy(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("policy", flag.ContinueOnError)
+	types, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	doc, err := resources.NewRegistry().Policy(types...)
+	if err != nil {
+		return usageError{strings.TrimPrefix(err.Error(), "replicator: not supported: ")}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +136,7 @@ func TestInvalidCommandLines(t *testing.T) {
 		{[]string{"status", "abc"}, exitUsage, "--server URL is required"},
 		{[]string{"status", "abc", "--server", "http://127.0.0.1:1", "--delay", "0"}, exitUsage, "--delay 0"},
 		{[]string{"resources", "--output", "yaml"}, exitUsage, "want json or table"},
+		{[]string{"policy", "AWS::Nope::Thing"}, exitUsage, `resource type "AWS::Nope::Thing"`},
 	} {
 		code, stdout, stderr := cli(t, tc.args...)
 		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
@@ -216,5 +218,24 @@ func TestServerModeSubmitsAndFollows(t *testing.T) {
 	code, _, stderr = cli(t, "status", "no-such-job", "--server", srv.URL)
 	if code != exitError || !strings.Contains(stderr, "404") {
 		t.Errorf("status of an unknown job: exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestPolicyPrintsAnIAMDocument(t *testing.T) {
+	code, stdout, stderr := cli(t, "policy", "AWS::SSM::Parameter")
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Effect   string
+			Action   []string
+			Resource string
+		}
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &doc) != nil {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" ||
+		!slices.Equal(doc.Statement[0].Action, []string{"ssm:DescribeParameters", "ssm:GetParameters", "ssm:ListTagsForResource"}) {
+		t.Errorf("policy = %+v", doc)
 	}
 }
