@@ -59,6 +59,10 @@ type Source struct {
 	EmulatorAccountID string
 	// HTTPClient replaces the SDK's default HTTP client.
 	HTTPClient aws.HTTPClient
+	// RateLimits pace the calls made to the source; nil means
+	// DefaultRateLimits. Set DisableRateLimits to make no pacing at all.
+	RateLimits        []RateLimit
+	DisableRateLimits bool
 }
 
 // SourceFromEnv reads the source settings the LocalStack CLI reads:
@@ -124,8 +128,19 @@ func LoadSource(ctx context.Context, s Source) (aws.Config, error) {
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return aws.Config{}, fmt.Errorf("%w for the source: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (%v)", ErrNoCredentials, err)
 	}
-	cfg.Retryer = newRetryer
+	cfg.Retryer = func() aws.Retryer { return newRetryer(sourceAttempts) }
 	cfg.APIOptions = append(cfg.APIOptions, ReadOnly())
+	if !s.DisableRateLimits {
+		limits := s.RateLimits
+		if limits == nil {
+			limits = DefaultRateLimits()
+		}
+		limited, err := rateLimited(limits)
+		if err != nil {
+			return aws.Config{}, err
+		}
+		cfg.APIOptions = append(cfg.APIOptions, limited)
+	}
 	if s.EmulatorAccountID != "" {
 		cfg.APIOptions = append(cfg.APIOptions, AccountHeader(s.EmulatorAccountID))
 	}
@@ -281,7 +296,7 @@ func LoadTarget(ctx context.Context, t Target, sourceRegion string) (aws.Config,
 		return aws.Config{}, fmt.Errorf("credentials: loading the target AWS configuration: %w", err)
 	}
 	cfg.BaseEndpoint = aws.String(endpoint)
-	cfg.Retryer = newRetryer
+	cfg.Retryer = func() aws.Retryer { return newRetryer(targetAttempts) }
 	cfg.APIOptions = append(cfg.APIOptions, EmulatorOnly(t.EmulatorHosts...), AccountHeader(account))
 	return cfg, nil
 }
@@ -296,15 +311,24 @@ func checkPair(side, key string, secret job.Secret, keyVar, secretVar string) er
 	return nil
 }
 
+// Attempts per call. A source under a 20% throttling rate fails a call
+// after 10 attempts with probability 0.2^10 ≈ 1e-7, so a job of thousands
+// of calls does not fail for throttling; a local target rarely needs more
+// than a few.
+const (
+	sourceAttempts = 10
+	targetAttempts = 5
+)
+
 // newRetryer is the retryer of every client: the SDK's standard retryer
-// (exponential backoff, retries throttling and transient errors) without
-// its client-side retry quota. That quota (500 tokens shared by every
-// goroutine of a client) fails long concurrent jobs with "retry quota
-// exceeded" exactly when the source throttles; backoff and the attempt
-// limit already bound the retries.
-func newRetryer() aws.Retryer {
+// (exponential backoff with jitter, up to 20 s, retrying throttling and
+// transient errors) without its client-side retry quota. That quota (500
+// tokens shared by every goroutine of a client, 5 per retry) fails long
+// concurrent jobs with "retry quota exceeded" exactly when the source
+// throttles; the backoff and the attempt limit already bound the retries.
+func newRetryer(attempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.RateLimiter = ratelimit.None
-		o.MaxAttempts = 5
+		o.MaxAttempts = attempts
 	})
 }

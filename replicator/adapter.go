@@ -74,8 +74,14 @@ type TypeInfo struct {
 	Batch string `json:"batch,omitempty"`
 	// Tree lists the child types a TREE job follows.
 	Tree []string `json:"tree,omitempty"`
-	// Actions are the IAM actions the adapter needs on the source.
+	// Actions are the IAM actions the adapter needs on the source to
+	// replicate one resource (Read and, for TREE, Children).
 	Actions []string `json:"policy_actions"`
+	// BatchActions are the further actions a BATCH job (List) needs.
+	BatchActions []string `json:"batch_policy_actions,omitempty"`
+	// Dependencies are the types of the parents a resource of this type
+	// may depend on (Resource.DependsOn); their actions are needed too.
+	Dependencies []string `json:"dependencies,omitempty"`
 }
 
 var (

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/job"
 )
 
@@ -165,6 +166,8 @@ func (ex *execution) replicateOnce(ctx context.Context, res *Resource, dependenc
 // identity compares what the target holds with the source.
 func identity(res *Resource, placed Placed) job.Identity {
 	switch {
+	case placed.Identifier != res.Identifier && arnIdentifiers(res, placed):
+		return job.IdentitySameIdentifier
 	case placed.Identifier != res.Identifier:
 		return job.IdentityDifferent
 	case res.ARN != "" && placed.ARN == res.ARN:
@@ -174,6 +177,22 @@ func identity(res *Resource, placed Placed) job.Identity {
 	default:
 		return job.IdentitySameIdentifier
 	}
+}
+
+// arnIdentifiers reports whether a type identified by ARN (a secret, an IAM
+// policy) kept everything of its ARN but the account and region, which
+// follow the target's.
+func arnIdentifiers(res *Resource, placed Placed) bool {
+	if res.Identifier != res.ARN || placed.Identifier != placed.ARN {
+		return false
+	}
+	a, err1 := arn.Parse(res.ARN)
+	b, err2 := arn.Parse(placed.ARN)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	a.AccountID, a.Region = b.AccountID, b.Region
+	return a == b
 }
 
 // ensure makes sure the resource ref names is in the target, replicating it

@@ -12,7 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -29,6 +31,42 @@ import (
 // registered type must have one, so the generated policy of every type is
 // proven.
 var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, error){
+	"AWS::IAM::Policy": func(ctx context.Context, admin aws.Config) (string, error) {
+		out, err := awsiam.NewFromConfig(admin).CreatePolicy(ctx, &awsiam.CreatePolicyInput{
+			PolicyName: aws.String("seeded"), PolicyDocument: aws.String(readParams)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Policy.Arn), nil
+	},
+	"AWS::IAM::Role": func(ctx context.Context, admin aws.Config) (string, error) {
+		c := awsiam.NewFromConfig(admin)
+		if _, err := c.CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: aws.String("seeded"), AssumeRolePolicyDocument: aws.String(trust),
+			Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("platform")}}}); err != nil {
+			return "", err
+		}
+		if _, err := c.PutRolePolicy(ctx, &awsiam.PutRolePolicyInput{RoleName: aws.String("seeded"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(readParams)}); err != nil {
+			return "", err
+		}
+		p, err := c.CreatePolicy(ctx, &awsiam.CreatePolicyInput{PolicyName: aws.String("attached"), PolicyDocument: aws.String(readParams)})
+		if err != nil {
+			return "", err
+		}
+		_, err = c.AttachRolePolicy(ctx, &awsiam.AttachRolePolicyInput{RoleName: aws.String("seeded"), PolicyArn: p.Policy.Arn})
+		return "seeded", err
+	},
+	"AWS::SecretsManager::Secret": func(ctx context.Context, admin aws.Config) (string, error) {
+		c := awssm.NewFromConfig(admin)
+		out, err := c.CreateSecret(ctx, &awssm.CreateSecretInput{Name: aws.String("policy/secret"), SecretString: aws.String("v1")})
+		if err != nil {
+			return "", err
+		}
+		if _, err := c.PutSecretValue(ctx, &awssm.PutSecretValueInput{SecretId: out.ARN, SecretString: aws.String("v2")}); err != nil {
+			return "", err
+		}
+		_, err = c.PutResourcePolicy(ctx, &awssm.PutResourcePolicyInput{SecretId: out.ARN, ResourcePolicy: aws.String(readParams)})
+		return aws.ToString(out.ARN), err
+	},
 	"AWS::KMS::Key": func(ctx context.Context, admin aws.Config) (string, error) {
 		c := awskms.NewFromConfig(admin)
 		k, err := c.CreateKey(ctx, &awskms.CreateKeyInput{Description: aws.String("policy test")})
@@ -46,6 +84,11 @@ var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, er
 		return "/policy/param", err
 	},
 }
+
+const (
+	readParams = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}]}`
+	trust      = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+)
 
 // enforcing starts a source moto server that enforces IAM after the first
 // three requests, which create an admin user with an access key.
@@ -100,8 +143,9 @@ func newUser(t *testing.T, c *awsiam.Client, name, policy string) (key, secret s
 	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
 }
 
-// The policy the library generates for a type is enough to replicate it,
-// and every action in it is needed.
+// The policy the library generates for a type is enough to replicate it
+// (with its dependencies), and every action the type declares for a single
+// resource is needed.
 func TestGeneratedPolicyIsMinimal(t *testing.T) {
 	reg := resources.NewRegistry()
 	for _, typ := range reg.TypeNames() {
@@ -135,6 +179,7 @@ func TestGeneratedPolicyIsMinimal(t *testing.T) {
 				t.Fatal(err)
 			}
 			actions := doc.Statement[0].Action
+			adapter, _ := reg.Lookup(typ)
 			replicate := func(user string, actions []string) job.Status {
 				t.Helper()
 				d := doc
@@ -165,7 +210,13 @@ func TestGeneratedPolicyIsMinimal(t *testing.T) {
 			if st := replicate("exact", actions); st.State != job.StateSucceeded {
 				t.Fatalf("with exactly the generated policy %v: %s %v", actions, st.State, deref(st.ErrorMessage))
 			}
+			// Each action the type itself declares for a single resource is
+			// needed (those of BATCH and of dependency types are needed by
+			// other jobs).
 			for i, a := range actions {
+				if !slices.Contains(adapter.Info().Actions, a) {
+					continue
+				}
 				without := slices.Delete(slices.Clone(actions), i, i+1)
 				st := replicate(fmt.Sprintf("without-%d", i), without)
 				if st.State != job.StateError || !denied(deref(st.ErrorMessage)) {

@@ -10,13 +10,17 @@ package resources
 
 import (
 	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources/iam"
 	"github.com/awsreplicator/awsreplicator/resources/kms"
+	"github.com/awsreplicator/awsreplicator/resources/secretsmanager"
 	"github.com/awsreplicator/awsreplicator/resources/ssm"
 )
 
 // Register adds every adapter of this module to reg.
 func Register(reg *replicator.Registry) {
+	iam.Register(reg)
 	kms.Register(reg)
+	secretsmanager.Register(reg)
 	ssm.Register(reg)
 }
 

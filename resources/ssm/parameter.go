@@ -70,6 +70,8 @@ func (*Parameter) Info() replicator.TypeInfo {
 		ARNService:      "ssm",
 		ARNResourceType: "parameter",
 		Batch:           `parameter path, replicated recursively (e.g. "/dev/"); "/" selects every parameter`,
+		// A SecureString's customer-managed KMS key is replicated first.
+		Dependencies: []string{kmsKeyType},
 		Actions: []string{
 			"ssm:DescribeParameters",
 			"ssm:GetParameters",
