@@ -31,6 +31,17 @@ type Status struct {
 	// LegacyConfig is the "replication_config" object that older LocalStack
 	// releases returned; it is read but never written.
 	LegacyConfig *StatusConfig `json:"replication_config,omitempty"`
+	// Statistics counts the job's API calls.
+	Statistics *Statistics `json:"statistics,omitempty"`
+}
+
+// Statistics counts the API calls a job made: every attempt, retries
+// included, and how many of them were answered with a throttling error.
+type Statistics struct {
+	SourceCalls     int64 `json:"source_calls"`
+	SourceThrottled int64 `json:"source_throttled"`
+	TargetCalls     int64 `json:"target_calls"`
+	TargetThrottled int64 `json:"target_throttled"`
 }
 
 // StatusConfig is the secret-free part of [Config] echoed in a [Status].
@@ -174,6 +185,10 @@ func (s Status) Clone() Status {
 	if s.LegacyConfig != nil {
 		lc := *s.LegacyConfig
 		c.LegacyConfig = &lc
+	}
+	if s.Statistics != nil {
+		st := *s.Statistics
+		c.Statistics = &st
 	}
 	return c
 }

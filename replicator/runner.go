@@ -241,6 +241,8 @@ type Job struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	stats jobStats
+
 	mu         sync.Mutex
 	p          prepared // cleared (credentials dropped) when the job ends
 	status     job.Status
@@ -249,7 +251,11 @@ type Job struct {
 }
 
 func newJob(r *Runner, p prepared) *Job {
-	id := uuid.NewString()
+	j := &Job{id: uuid.NewString(), runner: r, done: make(chan struct{})}
+	// prepare cloned the option slices: these appends are the job's own.
+	p.spec.Source.APIOptions = append(p.spec.Source.APIOptions, j.stats.source.option())
+	p.spec.Target.APIOptions = append(p.spec.Target.APIOptions, j.stats.target.option())
+	j.p = p
 	cfg := job.StatusConfigOf(job.Config{
 		ResourceType:          p.spec.ResourceType,
 		ResourceIdentifier:    p.spec.Identifier,
@@ -259,19 +265,14 @@ func newJob(r *Runner, p prepared) *Job {
 	if p.spec.ARN != "" {
 		cfg.ResourceType = "" // echo what was asked
 	}
-	return &Job{
-		id:     id,
-		runner: r,
-		done:   make(chan struct{}),
-		p:      p,
-		status: job.Status{
-			JobID:           id,
-			State:           job.StateTestingConnection,
-			Type:            p.spec.ReplicationType,
-			ExploreStrategy: p.spec.ExploreStrategy,
-			Config:          cfg,
-		},
+	j.status = job.Status{
+		JobID:           j.id,
+		State:           job.StateTestingConnection,
+		Type:            p.spec.ReplicationType,
+		ExploreStrategy: p.spec.ExploreStrategy,
+		Config:          cfg,
 	}
+	return j
 }
 
 // ID returns the job id, a UUID.
@@ -281,7 +282,14 @@ func (j *Job) ID() string { return j.id }
 func (j *Job) Status() job.Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.status.Clone()
+	return j.statusLocked()
+}
+
+// statusLocked returns a snapshot with the current call counts.
+func (j *Job) statusLocked() job.Status {
+	s := j.status.Clone()
+	s.Statistics = j.stats.snapshot()
+	return s
 }
 
 // Done is closed when the job has ended.
@@ -315,7 +323,7 @@ func (j *Job) Updates() <-chan job.Status {
 	ch := make(chan job.Status, 1)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	ch <- j.status.Clone()
+	ch <- j.statusLocked()
 	if j.status.State.Terminal() {
 		close(ch)
 		return ch
@@ -329,7 +337,7 @@ func (j *Job) Updates() <-chan job.Status {
 func (j *Job) publishLocked() {
 	j.lastUpdate = time.Now()
 	for _, ch := range j.subs {
-		s := j.status.Clone()
+		s := j.statusLocked()
 		select {
 		case ch <- s:
 		default:

@@ -85,6 +85,12 @@ var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, er
 	},
 }
 
+// notEnforced lists the declared actions moto does not check, with why
+// they are declared all the same.
+var notEnforced = map[string]string{
+	"kms:Decrypt": "AWS checks it when SSM or Secrets Manager decrypts a value made with a customer-managed key; moto does not",
+}
+
 const (
 	readParams = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}]}`
 	trust      = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -214,7 +220,7 @@ func TestGeneratedPolicyIsMinimal(t *testing.T) {
 			// needed (those of BATCH and of dependency types are needed by
 			// other jobs).
 			for i, a := range actions {
-				if !slices.Contains(adapter.Info().Actions, a) {
+				if !slices.Contains(adapter.Info().Actions, a) || notEnforced[a] != "" {
 					continue
 				}
 				without := slices.Delete(slices.Clone(actions), i, i+1)

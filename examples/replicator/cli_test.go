@@ -235,7 +235,8 @@ func TestPolicyPrintsAnIAMDocument(t *testing.T) {
 		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
 	}
 	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" ||
-		!slices.Equal(doc.Statement[0].Action, []string{"ssm:DescribeParameters", "ssm:GetParameters", "ssm:ListTagsForResource"}) {
+		!slices.Equal(doc.Statement[0].Action, []string{"kms:Decrypt", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListAliases",
+			"kms:ListResourceTags", "ssm:DescribeParameters", "ssm:GetParameters", "ssm:ListTagsForResource"}) {
 		t.Errorf("policy = %+v", doc)
 	}
 }

@@ -102,6 +102,8 @@ func (*Secret) Info() replicator.TypeInfo {
 		// A customer-managed KMS key encrypting the secret is replicated first.
 		Dependencies: []string{"AWS::KMS::Key"},
 		Actions: []string{
+			// Reading a value encrypted with a customer-managed key.
+			"kms:Decrypt",
 			"secretsmanager:DescribeSecret",
 			"secretsmanager:GetResourcePolicy",
 			"secretsmanager:GetSecretValue",

@@ -578,7 +578,10 @@ func TestSourceCallsAreTheDeclaredActions(t *testing.T) {
 	called.Range(func(k, _ any) bool { got = append(got, k.(string)); return true })
 	slices.Sort(got)
 	info := secretsmanager.New().Info()
-	if diff := cmp.Diff(slices.Sorted(slices.Values(append(info.Actions, info.BatchActions...))), got); diff != "" {
+	// kms:Decrypt is not an operation of its own: Secrets Manager needs it
+	// to decrypt values made with a customer-managed key.
+	declared := slices.DeleteFunc(slices.Concat(info.Actions, info.BatchActions), func(a string) bool { return a == "kms:Decrypt" })
+	if diff := cmp.Diff(slices.Sorted(slices.Values(declared)), got); diff != "" {
 		t.Errorf("source actions (-declared +called):\n%s", diff)
 	}
 }

@@ -73,6 +73,8 @@ func (*Parameter) Info() replicator.TypeInfo {
 		// A SecureString's customer-managed KMS key is replicated first.
 		Dependencies: []string{kmsKeyType},
 		Actions: []string{
+			// Decrypting a SecureString made with a customer-managed key.
+			"kms:Decrypt",
 			"ssm:DescribeParameters",
 			"ssm:GetParameters",
 			"ssm:ListTagsForResource",
