@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/coalesce"
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
@@ -330,15 +332,40 @@ func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replic
 		}
 		return replicator.Placed{}, err
 	}
-	out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: []string{props.Name}})
+	got, ok, err := p.readBack(tgt).Get(ctx, props.Name)
 	if err != nil {
 		return replicator.Placed{}, fmt.Errorf("reading parameter %q back from the target: %w", props.Name, err)
 	}
-	if len(out.Parameters) == 0 {
+	if !ok {
 		return replicator.Placed{}, fmt.Errorf("parameter %q was written but the target does not return it", props.Name)
 	}
-	got := out.Parameters[0]
-	return replicator.Placed{Identifier: aws.ToString(got.Name), ARN: aws.ToString(got.ARN)}, nil
+	return got, nil
+}
+
+// readBack returns the target's read-back batcher: the parameters written
+// at about the same time are read back together, ten names per
+// GetParameters call, which halves the calls a BATCH job makes to the
+// target (the usual bottleneck).
+func (p *Parameter) readBack(tgt *replicator.Target) *coalesce.Batcher[string, replicator.Placed] {
+	return replicator.Client(&tgt.Endpoint, "ssm.readback", func(aws.Config) *coalesce.Batcher[string, replicator.Placed] {
+		c := p.client(&tgt.Endpoint)
+		return &coalesce.Batcher[string, replicator.Placed]{
+			Max:  10,
+			Wait: 2 * time.Millisecond,
+			Fetch: func(ctx context.Context, names []string) (map[string]replicator.Placed, error) {
+				out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names})
+				if err != nil {
+					return nil, err
+				}
+				found := make(map[string]replicator.Placed, len(out.Parameters))
+				for _, prm := range out.Parameters {
+					name := aws.ToString(prm.Name)
+					found[name] = replicator.Placed{Identifier: name, ARN: aws.ToString(prm.ARN)}
+				}
+				return found, nil
+			},
+		}
+	})
 }
 
 // targetKeyID returns how the target names the KMS key the source names

@@ -1,0 +1,97 @@
+// Package coalesce groups single lookups that goroutines make at about the
+// same time into batch calls: an adapter that reads back each resource it
+// writes can then read back ten at once with one GetParameters call, while
+// its code stays one resource at a time.
+package coalesce
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Batcher coalesces Get calls into calls of Fetch with up to Max keys. The
+// first key of a batch waits at most Wait for others to join it. A Batcher
+// must not be copied after first use.
+type Batcher[K comparable, V any] struct {
+	// Max is the most keys one Fetch takes (e.g. 10 for GetParameters).
+	Max int
+	// Wait bounds how long a key waits for the batch to fill.
+	Wait time.Duration
+	// Fetch looks keys up; keys it does not return are reported as absent.
+	// It runs with the context of the batch's first caller, without its
+	// cancellation (the batch serves other callers too).
+	Fetch func(ctx context.Context, keys []K) (map[K]V, error)
+
+	mu      sync.Mutex
+	pending *batch[K, V]
+}
+
+type batch[K comparable, V any] struct {
+	ctx   context.Context
+	keys  []K
+	timer *time.Timer
+	done  chan struct{}
+	found map[K]V
+	err   error
+}
+
+// Get returns the value Fetch finds for k, and whether it found one.
+func (b *Batcher[K, V]) Get(ctx context.Context, k K) (V, bool, error) {
+	b.mu.Lock()
+	bt := b.pending
+	if bt == nil {
+		bt = &batch[K, V]{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
+		b.pending = bt
+		bt.timer = time.AfterFunc(b.Wait, func() { b.flush(bt) })
+	}
+	bt.keys = append(bt.keys, k)
+	if len(bt.keys) >= max(b.Max, 1) {
+		bt.timer.Stop()
+		b.pending = nil
+		go b.run(bt)
+	}
+	b.mu.Unlock()
+
+	var zero V
+	select {
+	case <-bt.done:
+		if bt.err != nil {
+			return zero, false, bt.err
+		}
+		v, ok := bt.found[k]
+		return v, ok, nil
+	case <-ctx.Done():
+		return zero, false, ctx.Err()
+	}
+}
+
+// flush runs bt if it is still the pending batch (the timer fired before it
+// filled up).
+func (b *Batcher[K, V]) flush(bt *batch[K, V]) {
+	b.mu.Lock()
+	if b.pending != bt {
+		b.mu.Unlock()
+		return
+	}
+	b.pending = nil
+	b.mu.Unlock()
+	b.run(bt)
+}
+
+func (b *Batcher[K, V]) run(bt *batch[K, V]) {
+	defer close(bt.done)
+	bt.found, bt.err = b.Fetch(bt.ctx, unique(bt.keys))
+}
+
+func unique[K comparable](keys []K) []K {
+	seen := make(map[K]bool, len(keys))
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package coalesce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestConcurrentGetsShareFetches(t *testing.T) {
+	var calls atomic.Int32
+	var maxKeys atomic.Int32
+	b := &Batcher[string, string]{Max: 10, Wait: 50 * time.Millisecond, Fetch: func(_ context.Context, keys []string) (map[string]string, error) {
+		calls.Add(1)
+		if n := int32(len(keys)); n > maxKeys.Load() {
+			maxKeys.Store(n)
+		}
+		out := map[string]string{}
+		for _, k := range keys {
+			if k != "absent" {
+				out[k] = "v" + k
+			}
+		}
+		return out, nil
+	}}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			k := fmt.Sprint(i)
+			v, ok, err := b.Get(context.Background(), k)
+			if err != nil || !ok || v != "v"+k {
+				t.Errorf("Get(%s) = %q, %v, %v", k, v, ok, err)
+			}
+		})
+	}
+	wg.Wait()
+	if c := calls.Load(); c > 6 || maxKeys.Load() > 10 {
+		t.Errorf("30 concurrent gets made %d fetches of at most %d keys; want few fetches of at most 10", c, maxKeys.Load())
+	}
+	if _, ok, err := b.Get(context.Background(), "absent"); ok || err != nil {
+		t.Errorf("absent key: ok=%v err=%v", ok, err)
+	}
+}
+
+func TestLoneGetWaitsAtMostWait(t *testing.T) {
+	b := &Batcher[int, int]{Max: 10, Wait: 5 * time.Millisecond, Fetch: func(_ context.Context, keys []int) (map[int]int, error) {
+		return map[int]int{keys[0]: 1}, nil
+	}}
+	start := time.Now()
+	if v, ok, err := b.Get(context.Background(), 7); v != 1 || !ok || err != nil {
+		t.Fatalf("Get = %v %v %v", v, ok, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a lone Get took %v", d)
+	}
+}
+
+func TestFetchErrorsReachEveryCaller(t *testing.T) {
+	boom := errors.New("boom")
+	b := &Batcher[int, int]{Max: 2, Wait: time.Second, Fetch: func(context.Context, []int) (map[int]int, error) { return nil, boom }}
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			if _, _, err := b.Get(context.Background(), i); !errors.Is(err, boom) {
+				t.Errorf("Get(%d) error = %v, want boom", i, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCancelledCallerReturnsAtOnce(t *testing.T) {
+	release := make(chan struct{})
+	b := &Batcher[int, int]{Max: 1, Wait: time.Second, Fetch: func(context.Context, []int) (map[int]int, error) {
+		<-release
+		return nil, nil
+	}}
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := b.Get(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
