@@ -26,6 +26,8 @@
 //
 // # Source permissions
 //
-// ssm:DescribeParameters, ssm:GetParameters, ssm:ListTagsForResource, and
+// ssm:DescribeParameters, ssm:GetParameters, ssm:ListTagsForResource (and, for
+// BATCH jobs, tag:GetResources, which reads the tags of 100 parameters a
+// call), and
 // kms:Decrypt on the keys of SecureString parameters.
 package ssm

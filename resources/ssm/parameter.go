@@ -7,9 +7,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
@@ -41,18 +43,31 @@ type ssmAPI interface {
 
 var _ ssmAPI = (*awsssm.Client)(nil)
 
+// taggingAPI is the part of the Resource Groups Tagging API client the
+// adapter uses: one GetResources page returns the tags of up to 100
+// parameters, where ListTagsForResource takes a call per parameter.
+type taggingAPI interface {
+	GetResources(context.Context, *tagging.GetResourcesInput, ...func(*tagging.Options)) (*tagging.GetResourcesOutput, error)
+}
+
+var _ taggingAPI = (*tagging.Client)(nil)
+
 // Parameter replicates AWS::SSM::Parameter: String, StringList and
 // SecureString parameters with their description, tier, allowed pattern,
 // data type, policies, KMS key and tags. Its identifier is the parameter
 // name; a BATCH job's identifier is a path ("/dev/"), replicated
 // recursively ("" or "/" selects every parameter).
 type Parameter struct {
-	newClient func(aws.Config) ssmAPI
+	newClient        func(aws.Config) ssmAPI
+	newTaggingClient func(aws.Config) taggingAPI
 }
 
 // New returns the AWS::SSM::Parameter adapter.
 func New() *Parameter {
-	return &Parameter{newClient: func(cfg aws.Config) ssmAPI { return awsssm.NewFromConfig(cfg) }}
+	return &Parameter{
+		newClient:        func(cfg aws.Config) ssmAPI { return awsssm.NewFromConfig(cfg) },
+		newTaggingClient: func(cfg aws.Config) taggingAPI { return tagging.NewFromConfig(cfg) },
+	}
 }
 
 // Register adds the adapters of this package to reg.
@@ -81,6 +96,8 @@ func (*Parameter) Info() replicator.TypeInfo {
 			"ssm:GetParameters",
 			"ssm:ListTagsForResource",
 		},
+		// A BATCH job reads the tags of every parameter in bulk.
+		BatchActions: []string{"tag:GetResources"},
 	}
 }
 
@@ -216,9 +233,11 @@ func describe(prm types.Parameter, md *types.ParameterMetadata, tags map[string]
 }
 
 // List implements replicator.Lister: filter is a path, replicated
-// recursively. Each page of up to 50 names costs one DescribeParameters,
-// one GetParameters per 10 names and one ListTagsForResource per name
-// (made concurrently).
+// recursively. The tags of every tagged parameter are read first, 100 per
+// tag:GetResources call; then each page of up to 50 names costs one
+// DescribeParameters and one GetParameters per 10 names, made
+// concurrently, with several pages read at once. The calls are paced by
+// the source configuration's rate limits.
 func (p *Parameter) List(ctx context.Context, src *replicator.Source, path string, emit func(*replicator.Resource) error) error {
 	in := &awsssm.DescribeParametersInput{MaxResults: aws.Int32(50)}
 	switch {
@@ -232,63 +251,142 @@ func (p *Parameter) List(ctx context.Context, src *replicator.Source, path strin
 		}}
 	}
 	c := p.client(&src.Endpoint)
+	// The tags are read while the first pages are listed and read.
+	var tags map[string]map[string]string
+	tagsRead := make(chan error, 1)
+	go func() {
+		var err error
+		tags, err = p.allTags(ctx, src)
+		tagsRead <- err
+	}()
+	waitTags := sync.OnceValue(func() error {
+		select {
+		case err := <-tagsRead:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	defer waitTags() // never leave the goroutine behind
+	// Pages are listed one after another (each needs the last one's
+	// token) while up to pagesInFlight earlier pages are being read: the
+	// reads, not the listing, take the time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pagesInFlight)
+	var emitMu sync.Mutex
 	pages := awsssm.NewDescribeParametersPaginator(c, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(gctx)
+		if err != nil {
+			_ = g.Wait()
+			return err
+		}
+		g.Go(func() error {
+			values, err := p.readPage(gctx, c, page.Parameters)
+			if err != nil {
+				return err
+			}
+			if err := waitTags(); err != nil {
+				return err
+			}
+			resources, err := describePage(page.Parameters, values, tags)
+			if err != nil {
+				return err
+			}
+			emitMu.Lock()
+			defer emitMu.Unlock()
+			for _, r := range resources {
+				if err := emit(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// allTags returns the tags of every SSM parameter of the source account
+// and region that has tags, by ARN. The Tagging API lists only resources
+// that have (or had) tags, so a parameter it does not list has none.
+func (p *Parameter) allTags(ctx context.Context, src *replicator.Source) (map[string]map[string]string, error) {
+	c := replicator.Client(&src.Endpoint, "ssm.tagging", p.newTaggingClient)
+	out := map[string]map[string]string{}
+	pages := tagging.NewGetResourcesPaginator(c, &tagging.GetResourcesInput{
+		ResourceTypeFilters: []string{"ssm:parameter"}, ResourcesPerPage: aws.Int32(100),
+	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("reading parameter tags (tag:GetResources): %w", err)
 		}
-		resources, err := p.readPage(ctx, c, page.Parameters)
-		if err != nil {
-			return err
-		}
-		for _, r := range resources {
-			if err := emit(r); err != nil {
-				return err
+		for _, m := range page.ResourceTagMappingList {
+			if len(m.Tags) == 0 {
+				continue
 			}
+			tags := make(map[string]string, len(m.Tags))
+			for _, t := range m.Tags {
+				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			out[aws.ToString(m.ResourceARN)] = tags
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// readPage reads the values and tags of one page of parameter metadata.
-// A parameter deleted since the page was listed is left out.
-func (p *Parameter) readPage(ctx context.Context, c ssmAPI, metas []types.ParameterMetadata) ([]*replicator.Resource, error) {
+// Concurrency of a listing: pages read at once, and calls per page.
+const (
+	pagesInFlight = 4
+	callsPerPage  = 16
+)
+
+// readPage reads the values of one page of parameters, by name. A parameter
+// deleted since the page was listed is left out.
+func (p *Parameter) readPage(ctx context.Context, c ssmAPI, metas []types.ParameterMetadata) (map[string]types.Parameter, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(callsPerPage)
+	var mu sync.Mutex
 	values := make(map[string]types.Parameter, len(metas))
 	for chunk := range slices.Chunk(metas, 10) {
 		names := make([]string, len(chunk))
 		for i, m := range chunk {
 			names[i] = aws.ToString(m.Name)
 		}
-		out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return nil, err
-		}
-		for _, prm := range out.Parameters {
-			values[aws.ToString(prm.Name)] = prm
-		}
-	}
-	resources := make([]*replicator.Resource, len(metas))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for i, md := range metas {
-		prm, ok := values[aws.ToString(md.Name)]
-		if !ok {
-			continue
-		}
 		g.Go(func() error {
-			tags, err := p.tags(gctx, c, aws.ToString(md.Name))
+			out, err := c.GetParameters(gctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 			if err != nil {
 				return err
 			}
-			resources[i], err = describe(prm, &md, tags)
-			return err
+			mu.Lock()
+			defer mu.Unlock()
+			for _, prm := range out.Parameters {
+				values[aws.ToString(prm.Name)] = prm
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(resources, func(r *replicator.Resource) bool { return r == nil }), nil
+	return values, nil
+}
+
+// describePage describes the parameters of a page from their metadata,
+// values and tags (by ARN).
+func describePage(metas []types.ParameterMetadata, values map[string]types.Parameter, byARN map[string]map[string]string) ([]*replicator.Resource, error) {
+	resources := make([]*replicator.Resource, 0, len(metas))
+	for _, md := range metas {
+		prm, ok := values[aws.ToString(md.Name)]
+		if !ok {
+			continue // deleted since it was listed
+		}
+		r, err := describe(prm, &md, byARN[aws.ToString(prm.ARN)])
+		if err != nil {
+			return nil, err
+		}
+		resources = append(resources, r)
+	}
+	return resources, nil
 }
 
 // Write implements replicator.ResourceReplicator: one PutParameter (without
@@ -351,7 +449,7 @@ func (p *Parameter) readBack(tgt *replicator.Target) *coalesce.Batcher[string, r
 		c := p.client(&tgt.Endpoint)
 		return &coalesce.Batcher[string, replicator.Placed]{
 			Max:  10,
-			Wait: 2 * time.Millisecond,
+			Wait: 10 * time.Millisecond,
 			Fetch: func(ctx context.Context, names []string) (map[string]replicator.Placed, error) {
 				out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names})
 				if err != nil {
