@@ -204,6 +204,18 @@ func (ex *execution) ensure(ctx context.Context, ref Ref, path []string) error {
 		ex.j.runner.opts.Logger.Debug("dependency of an unsupported type left to the target", "job_id", ex.j.id, "dependency", ref.String())
 		return nil
 	}
+	// A parent this job has already replicated (as named here) is not read again.
+	ex.mu.Lock()
+	p, ok := ex.seen[key(ref.Type, ref.Identifier)]
+	ex.mu.Unlock()
+	if ok {
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	res, err := adapter.Read(ctx, ex.src, ref.Identifier)
 	if err != nil {
 		msg := ex.readErrorMessage(ref.Type, ref.Identifier, err)

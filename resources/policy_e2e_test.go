@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -31,6 +33,18 @@ import (
 // registered type must have one, so the generated policy of every type is
 // proven.
 var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, error){
+	"AWS::EC2::VPC": func(ctx context.Context, admin aws.Config) (string, error) {
+		vpc, _, _, err := seedNetwork(ctx, admin)
+		return vpc, err
+	},
+	"AWS::EC2::Subnet": func(ctx context.Context, admin aws.Config) (string, error) {
+		_, subnet, _, err := seedNetwork(ctx, admin)
+		return subnet, err
+	},
+	"AWS::EC2::SecurityGroup": func(ctx context.Context, admin aws.Config) (string, error) {
+		_, _, group, err := seedNetwork(ctx, admin)
+		return group, err
+	},
 	"AWS::IAM::Policy": func(ctx context.Context, admin aws.Config) (string, error) {
 		out, err := awsiam.NewFromConfig(admin).CreatePolicy(ctx, &awsiam.CreatePolicyInput{
 			PolicyName: aws.String("seeded"), PolicyDocument: aws.String(readParams)})
@@ -89,6 +103,34 @@ var seeders = map[string]func(ctx context.Context, admin aws.Config) (string, er
 // they are declared all the same.
 var notEnforced = map[string]string{
 	"kms:Decrypt": "AWS checks it when SSM or Secrets Manager decrypts a value made with a customer-managed key; moto does not",
+}
+
+// seedNetwork creates a VPC with an IPv6 block, a subnet with an IPv6
+// block and a security group with a rule.
+func seedNetwork(ctx context.Context, admin aws.Config) (vpc, subnet, group string, err error) {
+	c := awsec2.NewFromConfig(admin)
+	v, err := c.CreateVpc(ctx, &awsec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16"), AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
+	if err != nil {
+		return "", "", "", err
+	}
+	vpc = aws.ToString(v.Vpc.VpcId)
+	d, err := c.DescribeVpcs(ctx, &awsec2.DescribeVpcsInput{VpcIds: []string{vpc}})
+	if err != nil || len(d.Vpcs) != 1 || len(d.Vpcs[0].Ipv6CidrBlockAssociationSet) == 0 {
+		return "", "", "", fmt.Errorf("the seeded VPC has no IPv6 block: %v", err)
+	}
+	v6 := aws.ToString(d.Vpcs[0].Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock) // e.g. 2600:1f18::/56
+	s, err := c.CreateSubnet(ctx, &awsec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String("10.1.1.0/24"),
+		Ipv6CidrBlock: aws.String(strings.Replace(v6, "/56", "/64", 1))})
+	if err != nil {
+		return "", "", "", err
+	}
+	g, err := c.CreateSecurityGroup(ctx, &awsec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: aws.String(vpc)})
+	if err != nil {
+		return "", "", "", err
+	}
+	_, err = c.AuthorizeSecurityGroupIngress(ctx, &awsec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+	return vpc, aws.ToString(s.Subnet.SubnetId), aws.ToString(g.GroupId), err
 }
 
 const (
@@ -207,7 +249,11 @@ func TestGeneratedPolicyIsMinimal(t *testing.T) {
 				r := fixture.Runner(t)
 				runCtx, cancel := context.WithTimeout(ctx, time.Minute)
 				defer cancel()
-				st, err := r.Run(runCtx, replicator.Spec{ResourceType: typ, Identifier: id, Source: src, Target: tgt})
+				spec := replicator.Spec{ResourceType: typ, Identifier: id, Source: src, Target: tgt}
+				if len(adapter.Info().Tree) > 0 {
+					spec.ExploreStrategy = job.Tree // its actions include those that find children
+				}
+				st, err := r.Run(runCtx, spec)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -10,6 +10,7 @@ package resources
 
 import (
 	"github.com/awsreplicator/awsreplicator/replicator"
+	"github.com/awsreplicator/awsreplicator/resources/ec2"
 	"github.com/awsreplicator/awsreplicator/resources/iam"
 	"github.com/awsreplicator/awsreplicator/resources/kms"
 	"github.com/awsreplicator/awsreplicator/resources/secretsmanager"
@@ -18,6 +19,7 @@ import (
 
 // Register adds every adapter of this module to reg.
 func Register(reg *replicator.Registry) {
+	ec2.Register(reg)
 	iam.Register(reg)
 	kms.Register(reg)
 	secretsmanager.Register(reg)

@@ -236,7 +236,7 @@ func TestPolicyPrintsAnIAMDocument(t *testing.T) {
 	}
 	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" ||
 		!slices.Equal(doc.Statement[0].Action, []string{"kms:Decrypt", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListAliases",
-			"kms:ListResourceTags", "ssm:DescribeParameters", "ssm:GetParameters", "ssm:ListTagsForResource"}) {
+			"kms:ListResourceTags", "ssm:DescribeParameters", "ssm:GetParameters", "ssm:ListTagsForResource", "tag:GetResources"}) {
 		t.Errorf("policy = %+v", doc)
 	}
 }
