@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/awsreplicator/awsreplicator/credentials"
 	"github.com/awsreplicator/awsreplicator/job"
 )
@@ -185,6 +187,12 @@ func SpecFromRequest(ctx context.Context, req job.Request, target credentials.Ta
 	if err != nil {
 		return Spec{}, fmt.Errorf("target_aws_config: %w", err)
 	}
+	return NewSpec(req, srcCfg, tgtCfg), nil
+}
+
+// NewSpec returns the Spec of a request whose source and target
+// configurations are already built (req.Source and req.Target are not used).
+func NewSpec(req job.Request, source, target aws.Config) Spec {
 	return Spec{
 		ReplicationType:       req.ReplicationType,
 		ExploreStrategy:       req.ExploreStrategy,
@@ -193,7 +201,7 @@ func SpecFromRequest(ctx context.Context, req job.Request, target credentials.Ta
 		ARN:                   req.Config.ResourceARN,
 		IgnoreAlreadyExisting: req.Config.IgnoreAlreadyExisting,
 		MasterUserPassword:    req.Config.MasterUserPassword,
-		Source:                srcCfg,
-		Target:                tgtCfg,
-	}, nil
+		Source:                source,
+		Target:                target,
+	}
 }

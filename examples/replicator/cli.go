@@ -235,17 +235,7 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	j, err := runner.Submit(ctx, replicator.Spec{
-		ReplicationType:       req.ReplicationType,
-		ExploreStrategy:       req.ExploreStrategy,
-		ResourceType:          req.Config.ResourceType,
-		Identifier:            req.Config.ResourceIdentifier,
-		ARN:                   req.Config.ResourceARN,
-		IgnoreAlreadyExisting: req.Config.IgnoreAlreadyExisting,
-		MasterUserPassword:    req.Config.MasterUserPassword,
-		Source:                srcCfg,
-		Target:                tgtCfg,
-	})
+	j, err := runner.Submit(ctx, replicator.NewSpec(req, srcCfg, tgtCfg))
 	if err != nil {
 		return usageError{strings.TrimPrefix(err.Error(), "replicator: invalid job: ")}
 	}
