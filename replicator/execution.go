@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +25,11 @@ type execution struct {
 
 	mu   sync.Mutex
 	seen map[string]*pending // by resource key; each resource is replicated once
+	// waitsFor maps a resource whose parents are being replicated to the
+	// parent it is waiting for (being replicated by this goroutine or by
+	// another), so that a wait closing a cycle across goroutines is
+	// reported rather than never ending.
+	waitsFor map[string]string
 }
 
 // pending is one resource's replication, which others may wait on.
@@ -33,7 +39,7 @@ type pending struct {
 }
 
 func newExecution(j *Job, p prepared, src *Source, tgt *Target) *execution {
-	return &execution{j: j, p: p, reg: j.runner.reg, src: src, tgt: tgt, seen: map[string]*pending{}}
+	return &execution{j: j, p: p, reg: j.runner.reg, src: src, tgt: tgt, seen: map[string]*pending{}, waitsFor: map[string]string{}}
 }
 
 func key(typ, id string) string { return strings.ToLower(typ) + "\x00" + id }
@@ -109,18 +115,14 @@ func (ex *execution) replicate(ctx context.Context, res *Resource, dependency bo
 	}
 	ex.mu.Lock()
 	if p, ok := ex.seen[k]; ok {
-		ex.mu.Unlock()
-		select {
-		case <-p.done:
-			return p.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return ex.awaitLocked(ctx, res.Type, res.Identifier, p, path)
 	}
 	p := &pending{done: make(chan struct{})}
 	ex.seen[k] = p
+	done := ex.waitForLocked(path, k)
 	ex.mu.Unlock()
 	p.err = ex.replicateOnce(ctx, res, dependency, append(path, k))
+	done()
 	close(p.done)
 	// Children come after the parent is settled: they depend on it.
 	if p.err == nil && !dependency && ex.p.spec.ExploreStrategy == job.Tree {
@@ -161,6 +163,49 @@ func (ex *execution) replicateOnce(ctx context.Context, res *Resource, dependenc
 		ex.j.addOutcome(job.Succeeded, out)
 	}
 	return nil
+}
+
+// awaitLocked waits, on behalf of the chain of resources path (the last of
+// which needs it), for p, the replication of (typ, id) by another call. It
+// is called with ex.mu held and releases it. If (typ, id) waits, directly or
+// through other resources, for one of path, waiting would never end: the
+// dependency cycle is reported instead.
+func (ex *execution) awaitLocked(ctx context.Context, typ, id string, p *pending, path []string) error {
+	for n, steps := key(typ, id), 0; steps <= len(ex.waitsFor); steps++ {
+		if slices.Contains(path, n) {
+			ex.mu.Unlock()
+			return fmt.Errorf("dependency cycle through %s %s", typ, id)
+		}
+		next, ok := ex.waitsFor[n]
+		if !ok {
+			break
+		}
+		n = next
+	}
+	done := ex.waitForLocked(path, key(typ, id))
+	ex.mu.Unlock()
+	defer done()
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitForLocked records that the last resource of path waits for k, until
+// the returned function is called. ex.mu must be held.
+func (ex *execution) waitForLocked(path []string, k string) (done func()) {
+	if len(path) == 0 {
+		return func() {}
+	}
+	waiter := path[len(path)-1]
+	ex.waitsFor[waiter] = k
+	return func() {
+		ex.mu.Lock()
+		delete(ex.waitsFor, waiter)
+		ex.mu.Unlock()
+	}
 }
 
 // identity compares what the target holds with the source.
@@ -205,22 +250,27 @@ func (ex *execution) ensure(ctx context.Context, ref Ref, path []string) error {
 		return nil
 	}
 	// A parent this job has already replicated (as named here) is not read again.
+	k := key(ref.Type, ref.Identifier)
 	ex.mu.Lock()
-	p, ok := ex.seen[key(ref.Type, ref.Identifier)]
-	ex.mu.Unlock()
-	if ok {
-		select {
-		case <-p.done:
-			return p.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if p, ok := ex.seen[k]; ok {
+		return ex.awaitLocked(ctx, ref.Type, ref.Identifier, p, path)
 	}
+	ex.mu.Unlock()
 	res, err := adapter.Read(ctx, ex.src, ref.Identifier)
 	if err != nil {
 		msg := ex.readErrorMessage(ref.Type, ref.Identifier, err)
+		ex.mu.Lock()
+		if p, ok := ex.seen[k]; ok { // named by another child meanwhile
+			return ex.awaitLocked(ctx, ref.Type, ref.Identifier, p, path)
+		}
+		// Remembered, so that its other children neither read it again nor
+		// report it twice.
+		p := &pending{done: make(chan struct{}), err: errors.New(msg)}
+		close(p.done)
+		ex.seen[k] = p
+		ex.mu.Unlock()
 		ex.j.addOutcome(job.Failed, job.Outcome{ResourceType: ref.Type, ResourceIdentifier: ref.Identifier, Dependency: true, ErrorMessage: msg})
-		return errors.New(msg)
+		return p.err
 	}
 	return ex.replicate(ctx, res, true, path)
 }

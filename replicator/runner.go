@@ -175,12 +175,13 @@ func (r *Runner) prepare(spec Spec) (prepared, error) {
 	if spec.ExploreStrategy == "" {
 		spec.ExploreStrategy = job.Simple
 	}
-	if !spec.ReplicationType.Valid() {
-		_, err := job.ParseReplicationType(string(spec.ReplicationType))
+	// Parse, not Valid: a value differing only in case is normalised
+	// rather than reported with a nil error.
+	var err error
+	if spec.ReplicationType, err = job.ParseReplicationType(string(spec.ReplicationType)); err != nil {
 		return invalid(err)
 	}
-	if !spec.ExploreStrategy.Valid() {
-		_, err := job.ParseExploreStrategy(string(spec.ExploreStrategy))
+	if spec.ExploreStrategy, err = job.ParseExploreStrategy(string(spec.ExploreStrategy)); err != nil {
 		return invalid(err)
 	}
 	cfg := job.Config{ResourceType: spec.ResourceType, ResourceIdentifier: spec.Identifier, ResourceARN: spec.ARN}
@@ -188,7 +189,6 @@ func (r *Runner) prepare(spec Spec) (prepared, error) {
 		return invalid(err)
 	}
 	p := prepared{spec: spec}
-	var err error
 	if spec.ARN != "" {
 		if spec.ReplicationType == job.Batch {
 			return invalid(errors.New("a BATCH job selects resources by resource_type and resource_identifier, not by ARN"))
@@ -427,6 +427,9 @@ func (j *Job) execute(ctx context.Context) string {
 	j.mu.Unlock()
 	src, tgt, err := connect(ctx, p, j.runner.opts.ConnectTimeout)
 	if err != nil {
+		if ctx.Err() != nil { // not a connection problem: the job was cancelled
+			return cancelledMessage(ctx.Err())
+		}
 		return err.Error()
 	}
 	if err := ctx.Err(); err != nil {
