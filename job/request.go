@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 )
@@ -114,6 +115,39 @@ type AWSConfig struct {
 
 // IsZero reports whether no field is set.
 func (c AWSConfig) IsZero() bool { return c == AWSConfig{} }
+
+// LogValue implements slog.LogValuer: the secret key and token show as
+// [Redacted] whatever the handler (a JSON handler would otherwise encode
+// them with their MarshalJSON, which carries the value for the wire).
+func (c AWSConfig) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("aws_access_key_id", c.AccessKeyID),
+		slog.String("aws_secret_access_key", c.SecretAccessKey.String()),
+		slog.String("aws_session_token", c.SessionToken.String()),
+		slog.String("region_name", c.RegionName),
+		slog.String("endpoint_url", c.EndpointURL),
+	)
+}
+
+// LogValue implements slog.LogValuer, redacting the credentials and the
+// master user password.
+func (r Request) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("replication_type", string(r.ReplicationType)),
+		slog.String("explore_strategy", string(r.ExploreStrategy)),
+		slog.Any("replication_job_config", StatusConfigOf(r.Config)),
+		slog.Any("source_aws_config", r.Source),
+	}
+	if r.Target != nil {
+		attrs = append(attrs, slog.Any("target_aws_config", *r.Target))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// LogValue implements slog.LogValuer, redacting the master user password.
+func (c Config) LogValue() slog.Value {
+	return slog.AnyValue(StatusConfigOf(c))
+}
 
 // ErrInvalidRequest is wrapped by every error [DecodeRequest] and
 // [Request.Validate] return for a document that cannot be a job.

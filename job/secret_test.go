@@ -235,3 +235,22 @@ func TestStatusHasNoSecrets(t *testing.T) {
 	  "type": "SINGLE_RESOURCE", "explore_strategy": "SIMPLE",
 	  "replication_job_config": {"resource_type": "AWS::RDS::DBInstance", "resource_identifier": "db", "source_region_name": "eu-west-1", "ignore_already_existing": true}}`)
 }
+
+func TestRequestsLogRedactedWithTheJSONHandler(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	req := job.Request{
+		Config: job.Config{ResourceType: "AWS::RDS::DBInstance", ResourceIdentifier: "db", MasterUserPassword: "pw-value-1"},
+		Source: job.AWSConfig{AccessKeyID: "AKIA", SecretAccessKey: "secret-value-2", SessionToken: "token-value-3"},
+		Target: &job.AWSConfig{SecretAccessKey: "secret-value-4"},
+	}
+	logger.Info("submitted", "request", req, "source", req.Source, "config", req.Config)
+	for _, v := range []string{"pw-value-1", "secret-value-2", "token-value-3", "secret-value-4"} {
+		if strings.Contains(buf.String(), v) {
+			t.Errorf("the JSON log shows %q: %s", v, buf.String())
+		}
+	}
+	if !strings.Contains(buf.String(), "AKIA") || !strings.Contains(buf.String(), job.Redacted) {
+		t.Errorf("the log lost the non-secret fields or the redaction marker: %s", buf.String())
+	}
+}

@@ -29,7 +29,8 @@ type Status struct {
 	// Config is what the job was asked to replicate (without secrets).
 	Config *StatusConfig `json:"replication_job_config,omitempty"`
 	// LegacyConfig is the "replication_config" object that older LocalStack
-	// releases returned; it is read but never written.
+	// releases returned. It is set only when such a document was decoded
+	// (and is then encoded back); this package never sets it.
 	LegacyConfig *StatusConfig `json:"replication_config,omitempty"`
 	// Statistics counts the job's API calls.
 	Statistics *Statistics `json:"statistics,omitempty"`

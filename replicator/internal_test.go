@@ -1,6 +1,8 @@
 package replicator
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/awsreplicator/awsreplicator/job"
@@ -76,5 +78,16 @@ func TestKey(t *testing.T) {
 	}
 	if key("T", "p") == key("T", "P") {
 		t.Errorf("key folds the identifier's case")
+	}
+}
+
+// A Job holds credentials: printing one must not dump them.
+func TestPrintingAJobShowsNoCredentials(t *testing.T) {
+	j := &Job{id: "j-1", status: job.Status{State: job.StateRunning}}
+	j.p.spec.MasterUserPassword = "pw-secret-value"
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(verb, j); strings.Contains(out, "pw-secret-value") || !strings.Contains(out, "j-1") {
+			t.Errorf("%s of a Job = %q", verb, out)
+		}
 	}
 }

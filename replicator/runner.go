@@ -275,6 +275,13 @@ func newJob(r *Runner, p prepared) *Job {
 	return j
 }
 
+// String returns "job ID (STATE)". It is also what %v and %+v print: a Job
+// holds the credentials of its source and target, which must not be dumped.
+func (j *Job) String() string { return fmt.Sprintf("job %s (%s)", j.id, j.Status().State) }
+
+// GoString implements fmt.GoStringer for %#v, for the same reason.
+func (j *Job) GoString() string { return fmt.Sprintf("&replicator.Job{id: %q}", j.id) }
+
 // ID returns the job id, a UUID.
 func (j *Job) ID() string { return j.id }
 
