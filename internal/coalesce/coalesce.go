@@ -16,15 +16,20 @@ import (
 type Batcher[K comparable, V any] struct {
 	// Max is the most keys one Fetch takes (e.g. 10 for GetParameters).
 	Max int
-	// Wait bounds how long a key waits for the batch to fill.
+	// Wait bounds how long a key waits for the batch to fill while other
+	// batches are being fetched (the callers are busy: more are coming).
 	Wait time.Duration
+	// IdleWait is how long a key waits when no batch is being fetched,
+	// typically zero: a lone caller (a single-resource job) is not delayed.
+	IdleWait time.Duration
 	// Fetch looks keys up; keys it does not return are reported as absent.
 	// It runs with the context of the batch's first caller, without its
 	// cancellation (the batch serves other callers too).
 	Fetch func(ctx context.Context, keys []K) (map[K]V, error)
 
-	mu      sync.Mutex
-	pending *batch[K, V]
+	mu       sync.Mutex
+	pending  *batch[K, V]
+	fetching int // batches being fetched
 }
 
 type batch[K comparable, V any] struct {
@@ -43,13 +48,19 @@ func (b *Batcher[K, V]) Get(ctx context.Context, k K) (V, bool, error) {
 	if bt == nil {
 		bt = &batch[K, V]{ctx: context.WithoutCancel(ctx), done: make(chan struct{})}
 		b.pending = bt
-		bt.timer = time.AfterFunc(b.Wait, func() { b.flush(bt) })
+		wait := b.Wait
+		if b.fetching == 0 {
+			wait = b.IdleWait
+		}
+		bt.timer = time.AfterFunc(wait, func() { b.flush(bt) })
 	}
 	bt.keys = append(bt.keys, k)
 	if len(bt.keys) >= max(b.Max, 1) {
-		bt.timer.Stop()
-		b.pending = nil
-		go b.run(bt)
+		b.pending = nil // full: later keys start a new batch
+		if bt.timer.Stop() {
+			b.startLocked(bt)
+			go b.run(bt)
+		} // else the timer has fired and flush runs it
 	}
 	b.mu.Unlock()
 
@@ -66,22 +77,26 @@ func (b *Batcher[K, V]) Get(ctx context.Context, k K) (V, bool, error) {
 	}
 }
 
-// flush runs bt if it is still the pending batch (the timer fired before it
-// filled up).
+// flush runs bt when its timer fires.
 func (b *Batcher[K, V]) flush(bt *batch[K, V]) {
 	b.mu.Lock()
-	if b.pending != bt {
-		b.mu.Unlock()
-		return
+	if b.pending == bt {
+		b.pending = nil
 	}
-	b.pending = nil
+	b.startLocked(bt)
 	b.mu.Unlock()
 	b.run(bt)
 }
 
+// startLocked marks bt as being fetched; b.mu must be held.
+func (b *Batcher[K, V]) startLocked(bt *batch[K, V]) { b.fetching++ }
+
 func (b *Batcher[K, V]) run(bt *batch[K, V]) {
 	defer close(bt.done)
 	bt.found, bt.err = b.Fetch(bt.ctx, unique(bt.keys))
+	b.mu.Lock()
+	b.fetching--
+	b.mu.Unlock()
 }
 
 func unique[K comparable](keys []K) []K {

@@ -442,14 +442,15 @@ func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replic
 
 // readBack returns the target's read-back batcher: the parameters written
 // at about the same time are read back together, ten names per
-// GetParameters call, which halves the calls a BATCH job makes to the
-// target (the usual bottleneck).
+// GetParameters call, which nearly halves the calls a BATCH job makes to
+// the target (the usual bottleneck).
 func (p *Parameter) readBack(tgt *replicator.Target) *coalesce.Batcher[string, replicator.Placed] {
 	return replicator.Client(&tgt.Endpoint, "ssm.readback", func(aws.Config) *coalesce.Batcher[string, replicator.Placed] {
 		c := p.client(&tgt.Endpoint)
 		return &coalesce.Batcher[string, replicator.Placed]{
 			Max:  10,
-			Wait: 10 * time.Millisecond,
+			Wait: 10 * time.Millisecond, // while other read-backs are under way
+			// IdleWait 0: a lone write (a single-resource job) is read back at once.
 			Fetch: func(ctx context.Context, names []string) (map[string]replicator.Placed, error) {
 				out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names})
 				if err != nil {
