@@ -1,8 +1,8 @@
 // Package testmain is a runnable example of a TestMain fixture: before the
 // package's tests run, it replicates the shared infrastructure the code
-// under test refers to (SSM parameters, a secret referenced by ARN, a
-// network) into the emulator the tests use, so the tests run unchanged
-// against the same identifiers and ARNs as production.
+// under test refers to (SSM parameters, a secret referenced by ARN, a VPC
+// with its subnets) into the emulator the tests use, so the tests run
+// unchanged against the same identifiers and ARNs as production.
 //
 // The code under test is LoadConfig, which, like many applications, takes
 // the ARNs of resources another team owns.

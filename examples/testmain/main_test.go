@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -20,12 +22,17 @@ import (
 	"github.com/awsreplicator/awsreplicator/resources"
 )
 
-// The ARNs production uses; in a real project they come from the
+// The ARNs and ids production uses; in a real project they come from the
 // application's configuration.
 var (
 	hostARN   = "arn:aws:ssm:eu-central-1:111111111111:parameter/shared/db/host"
 	secretARN string // AWS's random suffix: learnt when the example seeds its "AWS"
+	vpcID     string // the network team's VPC, likewise
 )
+
+// targetIDs maps a source id to the id the target gave it: the same id on
+// LocalStack, which keeps EC2 ids; a new one on moto, which does not.
+var targetIDs = map[string]string{}
 
 // target is the emulator configuration the tests use.
 var target aws.Config
@@ -61,7 +68,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer env.Close()
-	if secretARN, err = seedAWS(ctx, fixture.Seeder(env.Source.URL())); err != nil {
+	if secretARN, vpcID, err = seedAWS(ctx, fixture.Seeder(env.Source.URL())); err != nil {
 		fmt.Fprintln(os.Stderr, "seeding:", err)
 		return 1
 	}
@@ -84,8 +91,9 @@ func run(m *testing.M) int {
 }
 
 // replicateShared is the fixture proper: every parameter under /shared/,
-// and the database secret, by ARN. Existing copies are fine (skipped), so
-// it can run against a long-lived LocalStack too.
+// the database secret by ARN, and the VPC with its subnets and security
+// groups (TREE). Existing copies are fine (skipped), so it can run against
+// a long-lived LocalStack too.
 func replicateShared(ctx context.Context, src, tgt aws.Config) error {
 	runner, err := replicator.NewRunner(resources.NewRegistry())
 	if err != nil {
@@ -94,6 +102,7 @@ func replicateShared(ctx context.Context, src, tgt aws.Config) error {
 	for _, spec := range []replicator.Spec{
 		{ReplicationType: job.Batch, ResourceType: "AWS::SSM::Parameter", Identifier: "/shared/"},
 		{ARN: secretARN},
+		{ResourceType: "AWS::EC2::VPC", Identifier: vpcID, ExploreStrategy: job.Tree},
 	} {
 		spec.Source, spec.Target, spec.IgnoreAlreadyExisting = src, tgt, true
 		st, err := runner.Run(ctx, spec)
@@ -103,22 +112,53 @@ func replicateShared(ctx context.Context, src, tgt aws.Config) error {
 		if st.State != job.StateSucceeded {
 			return fmt.Errorf("job %s: %s", st.State, *st.ErrorMessage)
 		}
+		for _, o := range st.Resources.Succeeded {
+			targetIDs[o.ResourceIdentifier] = o.TargetIdentifier
+		}
 	}
 	return nil
 }
 
-// seedAWS plays the team that owns the shared resources in AWS.
-func seedAWS(ctx context.Context, cfg aws.Config) (string, error) {
+// seedAWS plays the teams that own the shared resources in AWS.
+func seedAWS(ctx context.Context, cfg aws.Config) (secret, vpc string, err error) {
 	if _, err := awsssm.NewFromConfig(cfg).PutParameter(ctx, &awsssm.PutParameterInput{
 		Name: aws.String("/shared/db/host"), Type: ssmtypes.ParameterTypeString, Value: aws.String("db.internal:5432")}); err != nil {
-		return "", err
+		return "", "", err
 	}
 	out, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
 		Name: aws.String("shared/db/password"), SecretString: aws.String("example-password")})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return aws.ToString(out.ARN), nil
+	ec2c := awsec2.NewFromConfig(cfg)
+	v, err := ec2c.CreateVpc(ctx, &awsec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := ec2c.CreateSubnet(ctx, &awsec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String("10.20.1.0/24"),
+		AvailabilityZone: aws.String("eu-central-1a")}); err != nil {
+		return "", "", err
+	}
+	return aws.ToString(out.ARN), aws.ToString(v.Vpc.VpcId), nil
+}
+
+// Code that places resources in the shared network finds it in the target:
+// under its production id on LocalStack, under the mapped id elsewhere.
+func TestTheSharedNetworkIsThere(t *testing.T) {
+	ctx := context.Background()
+	id, ok := targetIDs[vpcID]
+	if !ok {
+		t.Fatalf("the VPC %s was not replicated", vpcID)
+	}
+	subnets, err := awsec2.NewFromConfig(target).DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{id}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subnets.Subnets) != 1 || aws.ToString(subnets.Subnets[0].CidrBlock) != "10.20.1.0/24" ||
+		aws.ToString(subnets.Subnets[0].AvailabilityZone) != "eu-central-1a" {
+		t.Errorf("subnets of the replicated VPC %s: %+v", id, subnets.Subnets)
+	}
 }
 
 // The code under test runs against the emulator with production's ARNs.
