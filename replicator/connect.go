@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -48,12 +50,28 @@ func connect(ctx context.Context, p prepared, timeout time.Duration) (*Source, *
 func callerAccount(ctx context.Context, cfg aws.Config, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.RetryMaxAttempts = 2 }).
+	out, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = connectRetryer() }).
 		GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", err
 	}
 	return aws.ToString(out.Account), nil
+}
+
+// connectRetryer retries a connection test only when it is throttled (a
+// busy account is reachable), up to 6 attempts with backoff; an unreachable
+// endpoint or rejected credentials fail at once, with their own error.
+func connectRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 6
+		o.RateLimiter = ratelimit.None
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if isThrottle.IsErrorThrottle(err) == aws.TrueTernary {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
 }
 
 // connectError turns a failed connection test into a message a person can

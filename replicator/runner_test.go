@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -1257,7 +1258,43 @@ func TestStatistics(t *testing.T) {
 	if st.State != job.StateError {
 		t.Fatalf("state = %s", st.State)
 	}
-	if st.Statistics == nil || st.Statistics.TargetThrottled != 1 || st.Statistics.TargetCalls != 1 || st.Statistics.SourceThrottled != 0 {
-		t.Errorf("Statistics = %+v, want one throttled target call", st.Statistics)
+	// A throttled connection test is retried (6 attempts), each counted.
+	if st.Statistics == nil || st.Statistics.TargetThrottled != 6 || st.Statistics.TargetCalls != 6 || st.Statistics.SourceThrottled != 0 {
+		t.Errorf("Statistics = %+v, want six throttled target calls", st.Statistics)
 	}
+}
+
+// A throttled connection test is retried: a busy source is reachable.
+func TestThrottledConnectionTestIsRetried(t *testing.T) {
+	_, r := setup(t)
+	srcSTS := &throttlingSTS{fakeSTS: fakeSTS{account: sourceAccount}, throttles: 2}
+	src, tgt := configsFor(&srcSTS.fakeSTS, &fakeSTS{account: targetAccount})
+	src.HTTPClient = srcSTS
+	st, err := r.Run(context.Background(), replicator.Spec{ResourceType: typeThing, Identifier: "missing", Source: src, Target: tgt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job got past TESTING_CONNECTION: it fails on the missing resource.
+	if st.State != job.StateError || !strings.Contains(errorMessage(st), "does not exist in the source") {
+		t.Errorf("job = %s %q, want ERROR for the missing resource after 2 throttled connection tests", st.State, errorMessage(st))
+	}
+}
+
+// throttlingSTS answers its first throttles requests with a throttling error.
+type throttlingSTS struct {
+	fakeSTS
+	mu        sync.Mutex
+	throttles int
+}
+
+func (f *throttlingSTS) Do(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	throttle := f.throttles > 0
+	f.throttles--
+	f.mu.Unlock()
+	if throttle {
+		doc := `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>`
+		return xmlResponse(req, 400, doc), nil
+	}
+	return f.fakeSTS.Do(req)
 }
