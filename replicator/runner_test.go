@@ -1252,15 +1252,17 @@ func TestStatistics(t *testing.T) {
 		t.Errorf("Statistics (-want +got):\n%s", diff)
 	}
 
+	// A throttled connection test is retried with backoff (up to 6
+	// attempts, within the connect timeout), every attempt counted.
+	_, r = setup(t, func(o *replicator.Options) { o.ConnectTimeout = 5 * time.Second }) // > the first backoff (at most 2 s)
 	s := spec(typeThing, "a")
 	s.Source, s.Target = configsFor(&fakeSTS{account: sourceAccount}, &fakeSTS{status: 400, code: "Throttling"})
 	st = run(t, r, s)
 	if st.State != job.StateError {
 		t.Fatalf("state = %s", st.State)
 	}
-	// A throttled connection test is retried (6 attempts), each counted.
-	if st.Statistics == nil || st.Statistics.TargetThrottled != 6 || st.Statistics.TargetCalls != 6 || st.Statistics.SourceThrottled != 0 {
-		t.Errorf("Statistics = %+v, want six throttled target calls", st.Statistics)
+	if c := st.Statistics; c == nil || c.TargetCalls < 2 || c.TargetThrottled != c.TargetCalls || c.SourceThrottled != 0 {
+		t.Errorf("Statistics = %+v, want every target call counted as throttled, and retried", st.Statistics)
 	}
 }
 
