@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/awsreplicator/awsreplicator/credentials"
@@ -104,7 +106,8 @@ func run(ctx context.Context, c config) error {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "%s: seeding %d...\n", k.typ, k.count)
-		if err := parallel(ctx, k.count, 16, func(i int) error { return k.seed(ctx, fixture.Seeder(srcMoto.URL()), i) }); err != nil {
+		seeder := fixture.Seeder(srcMoto.URL())
+		if err := parallel(ctx, k.count, 16, func(i int) error { return existsIsFine(k.seed(ctx, seeder, i)) }); err != nil {
 			return fmt.Errorf("seeding %s: %w", k.typ, err)
 		}
 		r := result{typ: k.typ, n: k.count}
@@ -138,7 +141,7 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 		start = time.Now()
-		if err := parallel(ctx, k.count, c.concurrency, func(i int) error { return k.create(ctx, probe, i) }); err != nil {
+		if err := parallel(ctx, k.count, c.concurrency, func(i int) error { return existsIsFine(k.create(ctx, probe, i)) }); err != nil {
 			return fmt.Errorf("raw writes of %s: %w", k.typ, err)
 		}
 		r.writeRate = float64(k.count) / time.Since(start).Seconds()
@@ -204,6 +207,19 @@ func report(results []result, proxied simulator.Stats) {
 	tw.Flush()
 	fmt.Printf("simulator: %d calls forwarded, %d throttled\n", proxied.TotalForwarded(), proxied.TotalThrottled())
 	fmt.Printf("peak RSS of this process: %.0f MiB\n", peakRSS())
+}
+
+// existsIsFine treats "already exists" as success: the SDK retries a create
+// whose answer was lost, and the retry finds what the first attempt made.
+func existsIsFine(err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "ParameterAlreadyExists", "ResourceExistsException", "InvalidGroup.Duplicate":
+			return nil
+		}
+	}
+	return err
 }
 
 // parallel runs f(0..n-1) with at most limit at once.
