@@ -24,6 +24,7 @@ type fake struct {
 	batches  [][]string       // SecretIdList of each BatchGetSecretValue
 	fail     map[string]error // operation → error to return
 	motoLike bool             // BatchGetSecretValue fails whole when a secret has no value
+	latency  time.Duration    // of each BatchGetSecretValue, as of a round trip
 	next     int
 }
 
@@ -33,13 +34,15 @@ type fakeSecret struct {
 	versions                     []*fakeVersion
 	deleted                      bool
 	rotation                     bool
+	created                      time.Time
 }
 
 type fakeVersion struct {
-	id     string
-	str    *string
-	bin    []byte
-	stages []string
+	id      string
+	str     *string
+	bin     []byte
+	stages  []string
+	created time.Time // set by put if zero
 }
 
 func newFake() *fake {
@@ -66,7 +69,8 @@ func (f *fake) find(id string) *fakeSecret {
 // add puts a secret into the fake with the given versions, the last
 // being AWSCURRENT and the one before AWSPREVIOUS.
 func (f *fake) add(name, suffix string, values ...string) *fakeSecret {
-	s := &fakeSecret{arn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", f.region, f.account, name, suffix), name: name}
+	s := &fakeSecret{arn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", f.region, f.account, name, suffix), name: name,
+		created: time.Now()}
 	for i, v := range values {
 		f.put(s, &fakeVersion{id: fmt.Sprintf("%08d-0000-0000-0000-%012d", i, f.next), str: aws.String(v)})
 	}
@@ -76,6 +80,9 @@ func (f *fake) add(name, suffix string, values ...string) *fakeSecret {
 
 func (f *fake) put(s *fakeSecret, v *fakeVersion) {
 	f.next++
+	if v.created.IsZero() {
+		v.created = time.Now()
+	}
 	for _, old := range s.versions {
 		old.stages = nil
 	}
@@ -121,7 +128,7 @@ func (f *fake) DescribeSecret(_ context.Context, in *awssm.DescribeSecretInput, 
 		return nil, apiErr("ResourceNotFoundException")
 	}
 	out := &awssm.DescribeSecretOutput{ARN: aws.String(s.arn), Name: aws.String(s.name), Description: nonEmpty(s.desc),
-		KmsKeyId: nonEmpty(s.kms), Tags: s.tags, VersionIdsToStages: s.stages()}
+		KmsKeyId: nonEmpty(s.kms), Tags: s.tags, VersionIdsToStages: s.stages(), CreatedDate: aws.Time(s.created)}
 	if s.deleted {
 		out.DeletedDate = aws.Time(time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC))
 	}
@@ -150,7 +157,8 @@ func (f *fake) GetSecretValue(_ context.Context, in *awssm.GetSecretValueInput, 
 	if v == nil {
 		return nil, apiErr("ResourceNotFoundException")
 	}
-	return &awssm.GetSecretValueOutput{ARN: aws.String(s.arn), VersionId: aws.String(v.id), SecretString: v.str, SecretBinary: v.bin}, nil
+	return &awssm.GetSecretValueOutput{ARN: aws.String(s.arn), VersionId: aws.String(v.id), SecretString: v.str, SecretBinary: v.bin,
+		VersionStages: v.stages, CreatedDate: aws.Time(v.created)}, nil
 }
 
 func (f *fake) GetResourcePolicy(_ context.Context, in *awssm.GetResourcePolicyInput, _ ...func(*awssm.Options)) (*awssm.GetResourcePolicyOutput, error) {
@@ -207,6 +215,7 @@ func (f *fake) ListSecrets(_ context.Context, in *awssm.ListSecretsInput, _ ...f
 }
 
 func (f *fake) BatchGetSecretValue(_ context.Context, in *awssm.BatchGetSecretValueInput, _ ...func(*awssm.Options)) (*awssm.BatchGetSecretValueOutput, error) {
+	time.Sleep(f.latency)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("BatchGetSecretValue"); err != nil {
@@ -230,7 +239,7 @@ func (f *fake) BatchGetSecretValue(_ context.Context, in *awssm.BatchGetSecretVa
 			out.Errors = append(out.Errors, types.APIErrorType{SecretId: aws.String(id), ErrorCode: aws.String("InvalidRequestException")})
 		default:
 			out.SecretValues = append(out.SecretValues, types.SecretValueEntry{ARN: aws.String(s.arn), Name: aws.String(s.name),
-				VersionId: aws.String(v.id), SecretString: v.str, SecretBinary: v.bin})
+				VersionId: aws.String(v.id), SecretString: v.str, SecretBinary: v.bin, VersionStages: v.stages, CreatedDate: aws.Time(v.created)})
 		}
 	}
 	return out, nil
@@ -261,7 +270,7 @@ func (f *fake) CreateSecret(_ context.Context, in *awssm.CreateSecretInput, _ ..
 		}
 	}
 	s := &fakeSecret{arn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", f.region, f.account, name, suffix),
-		name: name, desc: aws.ToString(in.Description), kms: aws.ToString(in.KmsKeyId), tags: in.Tags}
+		name: name, desc: aws.ToString(in.Description), kms: aws.ToString(in.KmsKeyId), tags: in.Tags, created: time.Now()}
 	if in.SecretString != nil || in.SecretBinary != nil {
 		id := aws.ToString(in.ClientRequestToken)
 		if id == "" {
@@ -303,30 +312,6 @@ func (f *fake) PutResourcePolicy(_ context.Context, in *awssm.PutResourcePolicyI
 	}
 	s.policy = aws.ToString(in.ResourcePolicy)
 	return &awssm.PutResourcePolicyOutput{}, nil
-}
-
-func (f *fake) UntagResource(_ context.Context, in *awssm.UntagResourceInput, _ ...func(*awssm.Options)) (*awssm.UntagResourceOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("UntagResource"); err != nil {
-		return nil, err
-	}
-	s := f.find(aws.ToString(in.SecretId))
-	if s == nil {
-		return nil, apiErr("ResourceNotFoundException")
-	}
-	var kept []types.Tag
-	for _, t := range s.tags {
-		drop := false
-		for _, k := range in.TagKeys {
-			drop = drop || aws.ToString(t.Key) == k
-		}
-		if !drop {
-			kept = append(kept, t)
-		}
-	}
-	s.tags = kept
-	return &awssm.UntagResourceOutput{}, nil
 }
 
 func (f *fake) DeleteSecret(_ context.Context, in *awssm.DeleteSecretInput, _ ...func(*awssm.Options)) (*awssm.DeleteSecretOutput, error) {

@@ -8,13 +8,16 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/coalesce"
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
@@ -41,9 +44,9 @@ const (
 	// every account and emulator has its own, so it is not a dependency.
 	defaultKey = "alias/aws/secretsmanager"
 	// customIDTag is the create-time tag with which LocalStack and moto keep
-	// the 6-character ARN suffix (REFERENCE.md section 3). moto stores it as
-	// an ordinary tag, so it is stripped when reading and removed from the
-	// target after the write.
+	// the 6-character ARN suffix (REFERENCE.md section 3). moto also stores
+	// it as an ordinary tag, which is left in the target (as the other
+	// adapters leave theirs) and stripped when reading.
 	customIDTag = "_custom_id_"
 	// stageCurrent and stagePrevious are the staging labels copied.
 	stageCurrent  = "AWSCURRENT"
@@ -60,7 +63,6 @@ type secretsAPI interface {
 	CreateSecret(context.Context, *awssm.CreateSecretInput, ...func(*awssm.Options)) (*awssm.CreateSecretOutput, error)
 	PutSecretValue(context.Context, *awssm.PutSecretValueInput, ...func(*awssm.Options)) (*awssm.PutSecretValueOutput, error)
 	PutResourcePolicy(context.Context, *awssm.PutResourcePolicyInput, ...func(*awssm.Options)) (*awssm.PutResourcePolicyOutput, error)
-	UntagResource(context.Context, *awssm.UntagResourceInput, ...func(*awssm.Options)) (*awssm.UntagResourceOutput, error)
 	DeleteSecret(context.Context, *awssm.DeleteSecretInput, ...func(*awssm.Options)) (*awssm.DeleteSecretOutput, error)
 }
 
@@ -349,18 +351,24 @@ func arnSuffix(secretARN, name string) string {
 }
 
 // Write implements replicator.ResourceReplicator. It creates the secret
-// without a value, with the _custom_id_ tag set to the source ARN suffix,
-// then puts the AWSPREVIOUS value and the AWSCURRENT value, in that order,
-// so the target labels them as the source does; each put carries the
-// source version id as its ClientRequestToken. Then it puts the resource
-// policy, and reads the secret back. If a step after CreateSecret fails,
-// the half-made secret is deleted again.
+// with its first value (the AWSPREVIOUS value if the source has one, else
+// the AWSCURRENT value) and the _custom_id_ tag set to the source ARN
+// suffix, reads it back, and then, only for a secret this call created,
+// puts the AWSCURRENT value (if the first was the previous one) and the
+// resource policy. Each value carries the source version id as its
+// ClientRequestToken, so the target versions have the source ids and the
+// target labels them as the source does. If a step after the read-back
+// fails, the half-made secret is deleted again.
 //
-// CreateSecret carries no value on purpose: with a value and a
-// ClientRequestToken that an existing secret already holds, Secrets
-// Manager (and moto) treat the call as an idempotent retry and succeed,
-// so an existing secret would not be reported as already existing, and
-// would be changed.
+// CreateSecret with a value and a ClientRequestToken that a version of an
+// existing secret already holds (with the same value) is an idempotent
+// success on Secrets Manager and moto, not ResourceExistsException. The
+// read-back tells such a secret apart (see existed): it is reported as
+// already existing and left unchanged.
+//
+// The read-backs of secrets written at about the same time are coalesced
+// into BatchGetSecretValue calls of up to 20 secrets, so a secret without
+// a previous version or a policy costs the target about one call.
 func (s *Secret) Write(ctx context.Context, tgt *replicator.Target, r *replicator.Resource) (replicator.Placed, error) {
 	var props properties
 	if err := r.DecodeProperties(&props); err != nil {
@@ -387,17 +395,20 @@ func (s *Secret) Write(ctx context.Context, tgt *replicator.Target, r *replicato
 	if props.ARNSuffix != "" {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(customIDTag), Value: aws.String(props.ARNSuffix)})
 	}
-	// The first value put becomes AWSCURRENT; the second moves it to
-	// AWSPREVIOUS. A previous value without a current one is not written.
-	var puts []*awssm.PutSecretValueInput
-	if hasCur && hasPrev {
-		puts = append(puts, &awssm.PutSecretValueInput{SecretString: prev.str, SecretBinary: prev.bin, ClientRequestToken: token(prev.versionID)})
-	}
-	if hasCur {
-		puts = append(puts, &awssm.PutSecretValueInput{SecretString: cur.str, SecretBinary: cur.bin, ClientRequestToken: token(cur.versionID)})
+	// The value created with becomes AWSCURRENT; putting the current value
+	// after it moves it to AWSPREVIOUS. A previous value without a current
+	// one is not written.
+	var put *awssm.PutSecretValueInput
+	switch {
+	case hasCur && hasPrev:
+		in.SecretString, in.SecretBinary, in.ClientRequestToken = prev.str, prev.bin, token(prev.versionID)
+		put = &awssm.PutSecretValueInput{SecretString: cur.str, SecretBinary: cur.bin, ClientRequestToken: token(cur.versionID)}
+	case hasCur:
+		in.SecretString, in.SecretBinary, in.ClientRequestToken = cur.str, cur.bin, token(cur.versionID)
 	}
 
 	c := s.client(&tgt.Endpoint)
+	start := time.Now()
 	out, err := c.CreateSecret(ctx, in)
 	if err != nil {
 		if hasCode(err, "ResourceExistsException") {
@@ -407,52 +418,73 @@ func (s *Secret) Write(ctx context.Context, tgt *replicator.Target, r *replicato
 		if hasCode(err, "InvalidRequestException") {
 			// AWS refuses a name whose secret is scheduled for deletion.
 			if d, derr := c.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(props.Name)}); derr == nil && d.DeletedDate != nil {
-				return replicator.Placed{}, fmt.Errorf("creating secret %q: a secret of that name is scheduled for deletion in the target: "+
-					"restore it (RestoreSecret) or delete it for good (DeleteSecret with ForceDeleteWithoutRecovery): %w", props.Name, err)
+				return replicator.Placed{}, scheduledForDeletion(props.Name, err)
 			}
 		}
 		return replicator.Placed{}, fmt.Errorf("creating secret %q: %w", props.Name, err)
 	}
+	call := createCall{start: start, end: time.Now()}
+	call.server, _ = awsmiddleware.GetServerTime(out.ResultMetadata)
 	tgtARN := aws.ToString(out.ARN)
-	placed, err := s.finish(ctx, c, tgtARN, puts, props.ResourcePolicy)
+
+	// The version the call created: the token sent, or the one the SDK
+	// filled in (it sets a missing ClientRequestToken on the input).
+	var created *string
+	hasValue := in.SecretString != nil || in.SecretBinary != nil
+	if hasValue {
+		created = in.ClientRequestToken
+	}
+	got, err := s.current(ctx, tgt, c, tgtARN, hasValue)
 	if err != nil {
+		// Whether this call created the secret is unknown: it is left alone
+		// rather than risk deleting a secret that was there before.
+		return replicator.Placed{}, fmt.Errorf("reading secret %s back from the target: %w "+
+			"(it is left as it is: it may be incomplete, or it may have existed before)", tgtARN, err)
+	}
+	placed := replicator.Placed{Identifier: got.arn, ARN: got.arn}
+	if got.deleted {
+		// moto accepts an idempotent CreateSecret for a secret scheduled for deletion.
+		return replicator.Placed{}, scheduledForDeletion(props.Name, nil)
+	}
+	if existed(got, created, call) {
+		return placed, fmt.Errorf("%w: secret %q", replicator.ErrAlreadyExists, props.Name)
+	}
+	if err := finish(ctx, c, got.arn, put, props.ResourcePolicy); err != nil {
 		// Leave no half-made secret that a retry would find "already
 		// existing". The target is an emulator and the secret is ours.
 		if _, derr := c.DeleteSecret(context.WithoutCancel(ctx), &awssm.DeleteSecretInput{
-			SecretId: aws.String(tgtARN), ForceDeleteWithoutRecovery: aws.Bool(true)}); derr != nil {
-			err = fmt.Errorf("%w (and deleting the incomplete secret %s failed: %w)", err, tgtARN, derr)
+			SecretId: aws.String(got.arn), ForceDeleteWithoutRecovery: aws.Bool(true)}); derr != nil {
+			err = fmt.Errorf("%w (and deleting the incomplete secret %s failed: %w)", err, got.arn, derr)
 		}
 		return replicator.Placed{}, err
 	}
 	return placed, nil
 }
 
-// finish completes a created secret: its values, its resource policy;
-// then reads it back and removes the _custom_id_ tag if the target kept
-// it as a tag.
-func (s *Secret) finish(ctx context.Context, c secretsAPI, tgtARN string, puts []*awssm.PutSecretValueInput, policy string) (replicator.Placed, error) {
-	for i, put := range puts {
+func scheduledForDeletion(name string, err error) error {
+	msg := fmt.Sprintf("creating secret %q: a secret of that name is scheduled for deletion in the target: "+
+		"restore it (RestoreSecret) or delete it for good (DeleteSecret with ForceDeleteWithoutRecovery)", name)
+	if err == nil {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// finish completes a secret this job created: the current value, if the
+// secret was created with the previous one, and the resource policy.
+func finish(ctx context.Context, c secretsAPI, tgtARN string, put *awssm.PutSecretValueInput, policy string) error {
+	if put != nil {
 		put.SecretId = aws.String(tgtARN)
 		if _, err := c.PutSecretValue(ctx, put); err != nil {
-			return replicator.Placed{}, fmt.Errorf("writing value %d of %d of secret %s: %w", i+1, len(puts), tgtARN, err)
+			return fmt.Errorf("writing the current value of secret %s: %w", tgtARN, err)
 		}
 	}
 	if policy != "" {
 		if _, err := c.PutResourcePolicy(ctx, &awssm.PutResourcePolicyInput{SecretId: aws.String(tgtARN), ResourcePolicy: aws.String(policy)}); err != nil {
-			return replicator.Placed{}, fmt.Errorf("putting the resource policy of secret %s: %w", tgtARN, err)
+			return fmt.Errorf("putting the resource policy of secret %s: %w", tgtARN, err)
 		}
 	}
-	out, err := c.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(tgtARN)})
-	if err != nil {
-		return replicator.Placed{}, fmt.Errorf("reading secret %s back from the target: %w", tgtARN, err)
-	}
-	if slices.ContainsFunc(out.Tags, func(t types.Tag) bool { return aws.ToString(t.Key) == customIDTag }) {
-		if _, err := c.UntagResource(ctx, &awssm.UntagResourceInput{SecretId: aws.String(tgtARN), TagKeys: []string{customIDTag}}); err != nil {
-			return replicator.Placed{}, fmt.Errorf("removing the %s tag from secret %s: %w", customIDTag, tgtARN, err)
-		}
-	}
-	a := aws.ToString(out.ARN)
-	return replicator.Placed{Identifier: a, ARN: a}, nil
+	return nil
 }
 
 // readBack returns what the target holds under name.
@@ -463,6 +495,116 @@ func readBack(ctx context.Context, c secretsAPI, name string) (replicator.Placed
 	}
 	a := aws.ToString(out.ARN)
 	return replicator.Placed{Identifier: a, ARN: a}, nil
+}
+
+// targetSecret is what the read-back learns of a secret just written.
+type targetSecret struct {
+	arn string
+	// versionID is the version labelled AWSCURRENT; "" if none.
+	versionID string
+	// created is when that version (or, read back with DescribeSecret, the
+	// secret) was created, by the target's clock; zero if not said.
+	created time.Time
+	deleted bool // scheduled for deletion
+}
+
+// createCall is when a CreateSecret call was made: by the local clock
+// just before and just after it, and by the target's clock (the Date
+// header of its response, whole seconds) if the target sent one.
+type createCall struct {
+	start, end, server time.Time
+}
+
+// cutoff returns the target time before which a secret (or version) was
+// created if it predates the call. A secret the call created has a
+// creation time of at least the cutoff, even if the target truncates
+// creation times to whole seconds (moto does).
+//
+// With the Date of the response (D, whole seconds), only the target's
+// clock is used: the secret was created at most the call's duration e
+// before the response was sent, so its creation time, truncated, is at
+// least D - ceil(e). Without it, the local clock is used, one second
+// before the start of the call truncated to the second: a target sharing
+// our clock needs no margin beyond the truncation, the extra second
+// absorbs the skew of a synchronised clock on another host.
+func (c createCall) cutoff() time.Time {
+	if !c.server.IsZero() {
+		e := c.end.Sub(c.start)
+		ceil := (e + time.Second - 1).Truncate(time.Second)
+		return c.server.Truncate(time.Second).Add(-ceil)
+	}
+	return c.start.Truncate(time.Second).Add(-time.Second)
+}
+
+// existed reports whether the secret read back after a successful
+// CreateSecret was there before the call (CreateSecret was an idempotent
+// success): its AWSCURRENT version is not the one created (token), or was
+// created before the call. A version created in the second or two before
+// the call (a concurrent copy of the same secret) cannot be told apart.
+func existed(got targetSecret, token *string, call createCall) bool {
+	if token != nil && got.versionID != *token {
+		return true
+	}
+	return !got.created.IsZero() && got.created.Before(call.cutoff())
+}
+
+// current reads back the secret just created as tgtARN: with
+// BatchGetSecretValue, coalesced with the read-backs of other writes, if
+// it has a value; with DescribeSecret if it has none (moto fails a whole
+// BatchGetSecretValue for a secret without value), if the batch fails, or
+// if the batch does not return it (it may be scheduled for deletion).
+func (s *Secret) current(ctx context.Context, tgt *replicator.Target, c secretsAPI, tgtARN string, hasValue bool) (targetSecret, error) {
+	if hasValue {
+		if got, ok, err := s.readBacks(tgt).Get(ctx, tgtARN); err == nil && ok {
+			return got, nil
+		} else if ctx.Err() != nil {
+			return targetSecret{}, ctx.Err()
+		}
+	}
+	d, err := c.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(tgtARN)})
+	if err != nil {
+		return targetSecret{}, err
+	}
+	got := targetSecret{arn: aws.ToString(d.ARN), created: aws.ToTime(d.CreatedDate), deleted: d.DeletedDate != nil}
+	for id, labels := range d.VersionIdsToStages {
+		if slices.Contains(labels, stageCurrent) {
+			got.versionID = id
+		}
+	}
+	return got, nil
+}
+
+// readBacks returns the target's read-back batcher: the secrets written at
+// about the same time are read back together, 20 ARNs per
+// BatchGetSecretValue call (which returns each secret's ARN and its
+// AWSCURRENT version's id and creation date; the values it returns too
+// are dropped at once).
+func (s *Secret) readBacks(tgt *replicator.Target) *coalesce.Batcher[string, targetSecret] {
+	return replicator.Client(&tgt.Endpoint, "secretsmanager.readback", func(aws.Config) *coalesce.Batcher[string, targetSecret] {
+		c := s.client(&tgt.Endpoint)
+		return &coalesce.Batcher[string, targetSecret]{
+			Max:  batchSize,
+			Wait: 10 * time.Millisecond, // while other read-backs are under way
+			// IdleWait 0: a lone write (a single-resource job) is read back at once.
+			Fetch: func(ctx context.Context, arns []string) (map[string]targetSecret, error) {
+				found := make(map[string]targetSecret, len(arns))
+				pages := awssm.NewBatchGetSecretValuePaginator(c, &awssm.BatchGetSecretValueInput{SecretIdList: arns})
+				for pages.HasMorePages() {
+					page, err := pages.NextPage(ctx)
+					if err != nil {
+						return nil, err
+					}
+					// A secret in page.Errors (e.g. scheduled for deletion)
+					// is absent: its writer reads it with DescribeSecret.
+					for _, e := range page.SecretValues {
+						a := aws.ToString(e.ARN)
+						found[a] = targetSecret{arn: a, versionID: aws.ToString(e.VersionId), created: aws.ToTime(e.CreatedDate)}
+					}
+				}
+				return found, nil
+			},
+		}
+	})
 }
 
 // writeValue is one value to write: a string or bytes, and its version id.

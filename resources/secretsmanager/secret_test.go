@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -154,7 +156,9 @@ func TestWriteOrderKeepsVersionsSuffixPolicyAndTags(t *testing.T) {
 	if placed != (replicator.Placed{Identifier: wantARN, ARN: wantARN}) {
 		t.Errorf("placed = %+v, want %s", placed, wantARN)
 	}
-	wantCalls := []string{"CreateSecret", "PutSecretValue", "PutSecretValue", "PutResourcePolicy", "DescribeSecret", "UntagResource"}
+	// Created with the previous value, read back, then the current value
+	// and the policy.
+	wantCalls := []string{"CreateSecret", "BatchGetSecretValue", "PutSecretValue", "PutResourcePolicy"}
 	if diff := cmp.Diff(wantCalls, tgt.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
@@ -171,7 +175,9 @@ func TestWriteOrderKeepsVersionsSuffixPolicyAndTags(t *testing.T) {
 	if got.policy != s.policy {
 		t.Errorf("policy = %q, want %q", got.policy, s.policy)
 	}
-	if diff := cmp.Diff(s.tags, got.tags, cmp.Comparer(func(a, b types.Tag) bool {
+	// _custom_id_ is left in the target (moto keeps it as a tag).
+	wantTags := append(slices.Clone(s.tags), types.Tag{Key: aws.String(customIDTag), Value: aws.String("AbCdEf")})
+	if diff := cmp.Diff(wantTags, got.tags, cmp.Comparer(func(a, b types.Tag) bool {
 		return aws.ToString(a.Key) == aws.ToString(b.Key) && aws.ToString(a.Value) == aws.ToString(b.Value)
 	})); diff != "" {
 		t.Errorf("tags (-source +target):\n%s", diff)
@@ -192,23 +198,133 @@ func TestWriteBinaryAndSingleVersion(t *testing.T) {
 	if len(got.versions) != 1 || got.versions[0].id != f.id || string(got.versions[0].bin) != string(f.bin) || got.versions[0].str != nil {
 		t.Errorf("target versions %+v, want one binary version %s", got.versions[0], f.id)
 	}
-	if diff := cmp.Diff([]string{"CreateSecret", "PutSecretValue", "DescribeSecret", "UntagResource"}, tgt.calls); diff != "" {
+	if diff := cmp.Diff([]string{"CreateSecret", "BatchGetSecretValue"}, tgt.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
 
 func TestWriteDeletesTheSecretWhenAStepFails(t *testing.T) {
+	for op, code := range map[string]string{"PutResourcePolicy": "MalformedPolicyDocumentException", "PutSecretValue": "LimitExceededException"} {
+		t.Run(op, func(t *testing.T) {
+			src := newFake()
+			src.add("p", "AbCdEf", "old", "new").policy = "{}"
+			r := source(t, src, "p")
+			tgt := newFake()
+			tgt.fail[op] = apiErr(code)
+			_, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+			if err == nil || !strings.Contains(err.Error(), code) {
+				t.Fatalf("Write = %v, want the %s error", err, op)
+			}
+			if tgt.find("p") != nil || !slices.Contains(tgt.calls, "DeleteSecret") {
+				t.Errorf("the half-made secret was left in the target (calls %v)", tgt.calls)
+			}
+		})
+	}
+}
+
+// A secret that cannot be read back after CreateSecret may have existed
+// before (an idempotent CreateSecret): it is neither changed nor deleted.
+func TestWriteLeavesASecretItCannotReadBack(t *testing.T) {
+	src := newFake()
+	src.add("p", "AbCdEf", "old", "new").policy = "{}"
+	r := source(t, src, "p")
+	tgt := newFake()
+	tgt.fail["BatchGetSecretValue"] = apiErr("ServiceUnavailable")
+	tgt.fail["DescribeSecret"] = apiErr("ServiceUnavailable")
+	_, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	if err == nil || !strings.Contains(err.Error(), "ServiceUnavailable") || !strings.Contains(err.Error(), "back from the target") {
+		t.Fatalf("Write = %v, want the read-back error", err)
+	}
+	if diff := cmp.Diff([]string{"CreateSecret", "BatchGetSecretValue", "DescribeSecret"}, tgt.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// When BatchGetSecretValue fails (moto fails a whole batch for one secret
+// without a value), each secret of the batch is read back with
+// DescribeSecret.
+func TestWriteReadsBackWithDescribeWhenTheBatchFails(t *testing.T) {
 	src := newFake()
 	src.add("p", "AbCdEf", "v").policy = "{}"
 	r := source(t, src, "p")
 	tgt := newFake()
-	tgt.fail["PutResourcePolicy"] = apiErr("MalformedPolicyDocumentException")
-	_, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
-	if err == nil || !strings.Contains(err.Error(), "MalformedPolicyDocumentException") {
-		t.Fatalf("Write = %v, want the policy error", err)
+	tgt.fail["BatchGetSecretValue"] = apiErr("ResourceNotFoundException")
+	placed, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if tgt.find("p") != nil || !slices.Contains(tgt.calls, "DeleteSecret") {
-		t.Errorf("the half-made secret was left in the target (calls %v)", tgt.calls)
+	if placed.ARN != tgt.find("p").arn {
+		t.Errorf("placed = %+v, want %s", placed, tgt.find("p").arn)
+	}
+	if diff := cmp.Diff([]string{"CreateSecret", "BatchGetSecretValue", "DescribeSecret", "PutResourcePolicy"}, tgt.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// A secret without a value is read back with DescribeSecret: moto fails
+// a whole BatchGetSecretValue for it.
+func TestWriteSecretWithoutValue(t *testing.T) {
+	src := newFake()
+	src.add("empty", "ZzZzZz").desc = "filled later"
+	r := source(t, src, "empty")
+	tgt := newFake()
+	placed, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tgt.find("empty"); got == nil || len(got.versions) != 0 || got.desc != "filled later" || placed.ARN != got.arn {
+		t.Errorf("target %+v, placed %+v", got, placed)
+	}
+	if diff := cmp.Diff([]string{"CreateSecret", "DescribeSecret"}, tgt.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// Secrets written at the same time are read back together, up to 20 per
+// BatchGetSecretValue call.
+func TestConcurrentWritesAreReadBackInBatches(t *testing.T) {
+	src := newFake()
+	const n = 60
+	var rs []*replicator.Resource
+	for i := range n {
+		rs = append(rs, source(t, src, src.add(fmt.Sprintf("s%02d", i), fmt.Sprintf("Sfx%03d", i), "v").name))
+	}
+	tgt := newFake()
+	tgt.latency = 20 * time.Millisecond // others gather while a batch is fetched
+	a, dst := adapterWith(tgt), target("111111111111")
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	placed := make([]replicator.Placed, n)
+	for i, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			placed[i], errs[i] = a.Write(context.Background(), dst, r)
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || placed[i].ARN != rs[i].ARN {
+			t.Errorf("secret %d: placed %+v, %v; want %s", i, placed[i], errs[i], rs[i].ARN)
+		}
+	}
+	var creates, others int
+	for _, c := range tgt.calls {
+		switch c {
+		case "CreateSecret":
+			creates++
+		case "BatchGetSecretValue":
+		default:
+			others++
+		}
+	}
+	if creates != n || others != 0 || len(tgt.batches) >= n/2 {
+		t.Errorf("calls %v, want %d CreateSecret and fewer than %d BatchGetSecretValue", tgt.calls, n, n/2)
+	}
+	for _, b := range tgt.batches {
+		if len(b) > batchSize {
+			t.Errorf("a batch of %d", len(b))
+		}
 	}
 }
 
@@ -232,23 +348,122 @@ func TestWriteAlreadyExistsReturnsTheExistingSecret(t *testing.T) {
 
 // A target secret holding the same version (id and value) must still be
 // reported as existing, and left alone: CreateSecret with that value and
-// version id as its token would be an idempotent success.
+// version id as its token is an idempotent success. The read-back shows
+// that version was created before the call.
 func TestWriteDetectsAnExistingSecretWithTheSameVersion(t *testing.T) {
 	src := newFake()
 	src.add("x", "AbCdEf", "v").policy = "{}"
 	r := source(t, src, "x")
 	tgt := newFake()
 	existing := tgt.add("x", "AbCdEf")
-	tgt.put(existing, &fakeVersion{id: props(t, r).CurrentVersionID, str: aws.String("v")})
-	_, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	tgt.put(existing, &fakeVersion{id: props(t, r).CurrentVersionID, str: aws.String("v"), created: time.Now().Add(-3 * time.Second)})
+	placed, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
 	if !errors.Is(err, replicator.ErrAlreadyExists) {
 		t.Fatalf("Write = %v, want ErrAlreadyExists", err)
 	}
-	if diff := cmp.Diff([]string{"CreateSecret", "DescribeSecret"}, tgt.calls); diff != "" {
+	if placed.ARN != existing.arn || placed.Identifier != existing.arn {
+		t.Errorf("placed = %+v, want the existing %s", placed, existing.arn)
+	}
+	if diff := cmp.Diff([]string{"CreateSecret", "BatchGetSecretValue"}, tgt.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if tgt.find("x") == nil || existing.policy != "" {
+	if tgt.find("x") == nil || existing.policy != "" || len(existing.versions) != 1 {
 		t.Errorf("the existing secret was changed or deleted")
+	}
+}
+
+// A complete earlier copy of a secret with a previous version: CreateSecret
+// with the previous value and its version id succeeds idempotently, and the
+// read-back shows another AWSCURRENT version, whatever its date.
+func TestWriteDetectsAnExistingCopyWithAPreviousVersion(t *testing.T) {
+	src := newFake()
+	src.add("x", "AbCdEf", "old", "new").policy = "{}"
+	r := source(t, src, "x")
+	tgt := newFake()
+	p := props(t, r)
+	existing := tgt.add("x", "AbCdEf")
+	tgt.put(existing, &fakeVersion{id: p.PreviousVersionID, str: aws.String("old")})
+	tgt.put(existing, &fakeVersion{id: p.CurrentVersionID, str: aws.String("new")})
+	placed, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	if !errors.Is(err, replicator.ErrAlreadyExists) || placed.ARN != existing.arn {
+		t.Fatalf("Write = %+v, %v; want ErrAlreadyExists and %s", placed, err, existing.arn)
+	}
+	if diff := cmp.Diff([]string{"CreateSecret", "BatchGetSecretValue"}, tgt.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if existing.policy != "" || len(existing.versions) != 2 {
+		t.Errorf("the existing secret was changed")
+	}
+}
+
+// moto accepts an idempotent CreateSecret for a secret scheduled for
+// deletion; BatchGetSecretValue then reports it in Errors.
+func TestWriteOverASecretScheduledForDeletion(t *testing.T) {
+	src := newFake()
+	src.add("x", "AbCdEf", "v")
+	r := source(t, src, "x")
+	tgt := newFake()
+	existing := tgt.add("x", "AbCdEf")
+	tgt.put(existing, &fakeVersion{id: props(t, r).CurrentVersionID, str: aws.String("v")})
+	existing.deleted = true
+	_, err := adapterWith(tgt).Write(context.Background(), target("111111111111"), r)
+	if err == nil || errors.Is(err, replicator.ErrAlreadyExists) || !strings.Contains(err.Error(), "scheduled for deletion") {
+		t.Fatalf("Write = %v, want the scheduled-for-deletion error", err)
+	}
+	if tgt.find("x") == nil || slices.Contains(tgt.calls, "DeleteSecret") || slices.Contains(tgt.calls, "PutSecretValue") {
+		t.Errorf("the existing secret was changed (calls %v)", tgt.calls)
+	}
+}
+
+func TestCutoff(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse("15:04:05.000", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		call createCall
+		want string
+	}{
+		// No Date header: the local start, truncated, less a second.
+		{createCall{start: at("10:00:05.300"), end: at("10:00:05.320")}, "10:00:04.000"},
+		{createCall{start: at("10:00:05.999"), end: at("10:00:06.010")}, "10:00:04.000"},
+		// With the target's Date: Date less the call's duration rounded up to whole seconds.
+		{createCall{start: at("10:00:05.300"), end: at("10:00:05.320"), server: at("10:00:05.000")}, "10:00:04.000"},
+		{createCall{start: at("10:00:05.300"), end: at("10:00:07.100"), server: at("10:00:07.000")}, "10:00:05.000"},
+		// The target's clock is an hour behind ours: only its own time counts.
+		{createCall{start: at("11:00:05.300"), end: at("11:00:05.320"), server: at("10:00:05.000")}, "10:00:04.000"},
+	} {
+		if got := c.call.cutoff().Format("15:04:05.000"); got != c.want {
+			t.Errorf("%+v: cutoff %s, want %s", c.call, got, c.want)
+		}
+	}
+}
+
+func TestExisted(t *testing.T) {
+	tok := aws.String("aaaaaaaa-0000-0000-0000-000000000001")
+	start := time.Date(2030, 1, 1, 10, 0, 5, 300e6, time.UTC)
+	call := createCall{start: start, end: start.Add(20 * time.Millisecond), server: start.Truncate(time.Second)}
+	for _, c := range []struct {
+		name  string
+		got   targetSecret
+		token *string
+		want  bool
+	}{
+		{"created by the call, moto truncating to the second", targetSecret{versionID: *tok, created: start.Truncate(time.Second)}, tok, false},
+		{"created by an earlier attempt of the call (an SDK retry)", targetSecret{versionID: *tok, created: start.Add(time.Millisecond)}, tok, false},
+		{"the same version made long before", targetSecret{versionID: *tok, created: start.Add(-time.Hour)}, tok, true},
+		{"the same version made two seconds before", targetSecret{versionID: *tok, created: start.Add(-2 * time.Second)}, tok, true},
+		{"another current version", targetSecret{versionID: "other", created: start}, tok, true},
+		{"no token (no value): by date only", targetSecret{created: start}, nil, false},
+		{"no token, old secret", targetSecret{created: start.Add(-time.Minute)}, nil, true},
+		{"no date: by version only", targetSecret{versionID: *tok}, tok, false},
+	} {
+		if got := existed(c.got, c.token, call); got != c.want {
+			t.Errorf("%s: existed = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 

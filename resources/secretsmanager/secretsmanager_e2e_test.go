@@ -97,7 +97,10 @@ func valueOf(str string, bin []byte) (*string, []byte) {
 }
 
 // observe reads a secret (by name or ARN) with its values, version ids,
-// tags and policy; it returns the secret and its ARN.
+// tags and policy; it returns the secret and its ARN. Like the adapter's
+// Read, it leaves out the _custom_id_ tag, which moto keeps as a plain tag
+// of the secrets the adapter creates; where present, it must name the ARN
+// suffix.
 func observe(t *testing.T, c *awssm.Client, id string) (secret, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -107,6 +110,12 @@ func observe(t *testing.T, c *awssm.Client, id string) (secret, string) {
 	}
 	s := secret{Name: aws.ToString(d.Name), Description: aws.ToString(d.Description), KMSKeyID: aws.ToString(d.KmsKeyId)}
 	for _, tg := range d.Tags {
+		if k, v := aws.ToString(tg.Key), aws.ToString(tg.Value); k == "_custom_id_" {
+			if !strings.HasSuffix(aws.ToString(d.ARN), "-"+v) {
+				t.Errorf("%s: tag _custom_id_ = %q, want the ARN suffix", aws.ToString(d.ARN), v)
+			}
+			continue
+		}
 		if s.Tags == nil {
 			s.Tags = map[string]string{}
 		}
@@ -387,6 +396,66 @@ func TestAlreadyExistingIsAnErrorOrSkipped(t *testing.T) {
 	got, tgtARN := observe(t, c.tgt, dbSecret.Name)
 	if got.Current != "already-here" || got.Previous != "" || got.Policy != "" || tgtARN != existingARN {
 		t.Errorf("the existing target secret changed: %+v at %s", got, tgtARN)
+	}
+}
+
+// Replicating again into the same target reports the copies as already
+// existing and changes nothing, although CreateSecret with the same first
+// value and version id succeeds (idempotently) there: the copy's AWSCURRENT
+// version is not the one created (a secret with a previous version), or
+// was created before the call (a secret with one version).
+func TestReplicatingAgainFindsTheCopiesAndChangesNothing(t *testing.T) {
+	c, spec, r := setup(t, fixture.SourceAccount)
+	ctx := context.Background()
+	single := secret{Name: "again/single", Current: "v1", Policy: policy, Tags: map[string]string{"k": "v"}}
+	rotated := secret{Name: "again/rotated", Previous: "v0", Current: "v1", Policy: policy}
+	arns := map[string]string{single.Name: seed(t, c.src, single), rotated.Name: seed(t, c.src, rotated)}
+	spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, secretsmanager.TypeName, `{"name":["again/"]}`
+	st := run(t, r, spec)
+	mustSucceed(t, st)
+	if len(st.Resources.Succeeded) != 2 {
+		t.Fatalf("first job: %+v, want two succeeded", st.Resources)
+	}
+	// The policies are taken off the copies: replicating again must not
+	// put them back.
+	for _, a := range arns {
+		if _, err := c.tgt.DeleteResourcePolicy(ctx, &awssm.DeleteResourcePolicyInput{SecretId: aws.String(a)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// moto keeps creation times in whole seconds: a copy made less than two
+	// seconds before cannot be told apart from one this call made.
+	time.Sleep(2 * time.Second)
+
+	st = run(t, r, spec)
+	if st.State != job.StateError || len(st.Resources.Failed) != 2 || len(st.Resources.Succeeded) != 0 {
+		t.Errorf("second job: %s %+v, want ERROR with both failed", st.State, st.Resources)
+	}
+	for _, o := range st.Resources.Failed {
+		if !strings.Contains(o.ErrorMessage, "already exists") {
+			t.Errorf("%s: %q, want already exists", o.ResourceIdentifier, o.ErrorMessage)
+		}
+	}
+	spec.IgnoreAlreadyExisting = true
+	st = run(t, r, spec)
+	mustSucceed(t, st)
+	if len(st.Resources.Skipped) != 2 {
+		t.Errorf("with ignore_already_existing: %+v, want both skipped", st.Resources)
+	}
+	for name, a := range arns {
+		want, _ := observe(t, c.src, a)
+		want.Policy = ""
+		got, _ := observe(t, c.tgt, a)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s changed (-want +got):\n%s", name, diff)
+		}
+		d, err := c.tgt.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(a)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(d.VersionIdsToStages); n != map[string]int{single.Name: 1, rotated.Name: 2}[name] {
+			t.Errorf("%s has %d versions: %v", name, n, d.VersionIdsToStages)
+		}
 	}
 }
 
