@@ -32,6 +32,12 @@ const requireResetTimeout = 30 * time.Second
 // If moto is unavailable and CI is unset, *env is left nil and the tests run
 // anyway; those calling [Require] are skipped.
 //
+// With [WithLocalStack], Main also starts a LocalStack (Env.LocalStack). If
+// LocalStack is unavailable (see [LocalStackAvailable]) Main exits with
+// status 1 when CI is set, unless AWSREPLICATOR_SKIP_LOCALSTACK turned it
+// off; otherwise the tests run without it and [ForEachTarget] skips their
+// LocalStack cases, saying why.
+//
 // Otherwise Main starts the Env, stores it in *env, runs the tests, and
 // always closes the Env afterwards. If the tests failed it prints the last
 // 64 KiB of each server's output to stderr. Main then exits with the tests'
@@ -39,12 +45,12 @@ const requireResetTimeout = 30 * time.Second
 // servers and exits (a second signal kills the process at once).
 //
 // Main never returns.
-func Main(m *testing.M, env **Env) {
-	os.Exit(runMain(m, env))
+func Main(m *testing.M, env **Env, opts ...Option) {
+	os.Exit(runMain(m, env, opts...))
 }
 
 // runMain implements Main and returns the exit code.
-func runMain(m *testing.M, env **Env) int {
+func runMain(m *testing.M, env **Env, opts ...Option) int {
 	*env = nil
 	if err := MotoAvailable(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -52,6 +58,20 @@ func runMain(m *testing.M, env **Env) int {
 			return 1
 		}
 		return m.Run()
+	}
+	var cfg startConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var lsErr error
+	if cfg.localStack {
+		if lsErr = LocalStackAvailable(); lsErr != nil {
+			if os.Getenv("CI") != "" && !errors.Is(lsErr, ErrLocalStackSkipped) {
+				fmt.Fprintf(os.Stderr, "testenv: %v\ntestenv: CI is set, so a missing LocalStack is an error (set %s=1 to test against moto only)\n", lsErr, SkipLocalStackEnvVar)
+				return 1
+			}
+			opts = append(opts, func(c *startConfig) { c.localStack = false })
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -69,7 +89,7 @@ func runMain(m *testing.M, env **Env) int {
 	go func() {
 		sig := <-sigc
 		signal.Stop(sigc) // a second signal gets the default behaviour
-		fmt.Fprintf(os.Stderr, "testenv: got %v, stopping moto servers\n", sig)
+		fmt.Fprintf(os.Stderr, "testenv: got %v, stopping the emulator servers\n", sig)
 		cancel()
 		<-startDone
 		if started != nil {
@@ -78,24 +98,29 @@ func runMain(m *testing.M, env **Env) int {
 		os.Exit(signalExitCode(sig))
 	}()
 
-	e, err := Start(ctx)
+	e, err := Start(ctx, opts...)
 	started = e
 	close(startDone)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: starting moto servers: %v\n", err)
+		fmt.Fprintf(os.Stderr, "testenv: starting the emulator servers: %v\n", err)
 		return 1
 	}
+	e.localStackErr = lsErr
 	*env = e
 
 	code := m.Run()
 
 	if err := e.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: stopping moto servers: %v\n", err)
+		fmt.Fprintf(os.Stderr, "testenv: stopping the emulator servers: %v\n", err)
 	}
 	if code != 0 {
 		for _, s := range e.servers() {
 			fmt.Fprintf(os.Stderr, "\n--- testenv: %s moto server output (%s, last %d KiB) ---\n%s\n--- end of %s moto server output ---\n",
 				s.Name(), s.URL(), mainLogTail>>10, tail(s.Logs(), mainLogTail), s.Name())
+		}
+		if l := e.LocalStack; l != nil {
+			fmt.Fprintf(os.Stderr, "\n--- testenv: %s output (%s, %d restarts, last %d KiB) ---\n%s\n--- end of %s output ---\n",
+				l.label(), l.URL(), l.Restarts(), mainLogTail>>10, tail(l.Logs(), mainLogTail), l.label())
 		}
 	}
 	return code

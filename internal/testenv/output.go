@@ -13,25 +13,30 @@ const logLimit = 256 << 10
 const maxLineLen = 4 << 10
 
 // output collects a server process's combined stdout and stderr. It keeps
-// only the last limit bytes, and watches complete lines for the line that
-// werkzeug logs once the listening socket is bound (see readyLine).
+// only the last limit bytes, and watches complete lines for marker lines,
+// e.g. the line that werkzeug logs once the listening socket is bound.
 // It is safe for concurrent use.
 type output struct {
-	limit  int
-	marker string // line suffix that signals the socket is bound
+	limit   int
+	markers []string // line suffixes to watch for
 
 	mu      sync.Mutex
 	buf     []byte // last <= limit bytes (may grow to 2*limit before compaction)
 	dropped bool   // whether older output was discarded
 	line    []byte // current incomplete line (for the marker scan)
-	bound   chan struct{}
-	seen    bool
+	seen    []chan struct{}
+	pending int // markers not seen yet
+	watch   func(line string)
 }
 
 // newOutput returns an output that keeps the last limit bytes and closes
-// Bound() when a line ending in marker is written.
-func newOutput(limit int, marker string) *output {
-	return &output{limit: limit, marker: marker, bound: make(chan struct{})}
+// Seen(i) when a line ending in markers[i] is written (Bound() is Seen(0)).
+func newOutput(limit int, markers ...string) *output {
+	o := &output{limit: limit, markers: markers, pending: len(markers)}
+	for range markers {
+		o.seen = append(o.seen, make(chan struct{}))
+	}
+	return o
 }
 
 // Write implements io.Writer. It never fails.
@@ -44,7 +49,7 @@ func (o *output) Write(p []byte) (int, error) {
 		o.compact()
 	}
 
-	if !o.seen {
+	if o.pending > 0 || o.watch != nil {
 		o.scan(p)
 	}
 	return len(p), nil
@@ -62,13 +67,13 @@ func (o *output) compact() {
 
 // scan feeds p to the line scanner. o.mu must be held.
 func (o *output) scan(p []byte) {
-	for len(p) > 0 && !o.seen {
+	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			if len(o.line)+len(p) <= maxLineLen {
 				o.line = append(o.line, p...)
 			} else {
-				o.line = o.line[:0] // too long to be the marker line
+				o.line = o.line[:0] // too long to be a marker line
 			}
 			return
 		}
@@ -78,20 +83,38 @@ func (o *output) scan(p []byte) {
 		} else {
 			line = p[:i]
 		}
-		if strings.HasSuffix(strings.TrimRight(string(line), " \r\t"), o.marker) {
-			o.seen = true
-			close(o.bound)
-		}
+		o.checkLine(strings.TrimRight(string(line), " \r\t"))
 		o.line = o.line[:0]
 		p = p[i+1:]
 	}
-	if o.seen {
-		o.line = nil
+}
+
+// checkLine matches one complete line against the markers. o.mu must be
+// held.
+func (o *output) checkLine(line string) {
+	for i, m := range o.markers {
+		select {
+		case <-o.seen[i]:
+			continue
+		default:
+		}
+		if strings.HasSuffix(line, m) {
+			close(o.seen[i])
+			o.pending--
+		}
+	}
+	if o.watch != nil {
+		o.watch(line)
 	}
 }
 
-// Bound returns a channel that is closed once the marker line was written.
-func (o *output) Bound() <-chan struct{} { return o.bound }
+// Bound returns a channel that is closed once a line ending in the first
+// marker was written.
+func (o *output) Bound() <-chan struct{} { return o.seen[0] }
+
+// Seen returns a channel that is closed once a line ending in markers[i]
+// was written.
+func (o *output) Seen(i int) <-chan struct{} { return o.seen[i] }
 
 // String returns the retained output. If older output was discarded, the
 // result starts with a note saying so.

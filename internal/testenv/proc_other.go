@@ -25,3 +25,6 @@ func kill(p *os.Process) error {
 
 // groupExists is not supported here and reports false.
 func groupExists(int) bool { return false }
+
+// processGone cannot tell here and reports false.
+func processGone(int) bool { return false }

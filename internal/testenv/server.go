@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,13 +93,7 @@ type Options struct {
 // Server is a running moto server process listening on 127.0.0.1.
 // Its methods are safe for concurrent use.
 type Server struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
-	out  *output
-
-	done    chan struct{} // closed when the process has exited and been reaped
-	waitErr error         // cmd.Wait's result; read only after done is closed
+	*proc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -165,92 +158,16 @@ func startOnce(ctx context.Context, py string, port int, name string, extraEnv [
 	cmd.Env = childEnv(extraEnv)
 	// werkzeug logs " * Running on http://127.0.0.1:PORT" right after it has
 	// bound and started listening on the socket.
-	out := newOutput(logLimit, "Running on "+url)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	// Bound cmd.Wait even if something inherited the output pipe.
-	cmd.WaitDelay = pipeWaitDelay
-	setProcAttrs(cmd)
-
-	s := &Server{name: name, url: url, cmd: cmd, out: out, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go s.run(started)
-	if err := <-started; err != nil {
-		return nil, fmt.Errorf("testenv: starting %s moto server with %s: %w", name, py, err)
+	p := &proc{
+		kind: "moto server", name: name, url: url, readyPath: ReadyPath, cmd: cmd,
+		out:        newOutput(logLimit, "Running on "+url),
+		portInUse:  []string{"Address already in use", "is in use by another program"},
+		checkReady: okStatus,
 	}
-	if err := s.waitReady(ctx); err != nil {
-		_ = s.stop()
+	if err := p.start(ctx); err != nil {
 		return nil, err
 	}
-	return s, nil
-}
-
-// run starts the process, reports the result on started, and waits for the
-// process to exit. Start and Wait happen on one goroutine locked to its OS
-// thread: on Linux the parent-death signal fires when the thread that started
-// the child exits, so that thread must live exactly as long as the child.
-func (s *Server) run(started chan<- error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := s.cmd.Start(); err != nil {
-		started <- err
-		return
-	}
-	started <- nil
-	s.waitErr = s.cmd.Wait()
-	close(s.done)
-}
-
-// waitReady waits until the server is bound and answers ReadyPath with 200.
-func (s *Server) waitReady(ctx context.Context) error {
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	bound := s.out.Bound()
-	isBound := false
-	for {
-		select {
-		case <-s.done:
-			return s.exitedEarly()
-		case <-ctx.Done():
-			return fmt.Errorf("testenv: %s moto server at %s was not ready: %w; output:\n%s",
-				s.name, s.url, context.Cause(ctx), tail(s.out.String(), 16<<10))
-		case <-bound:
-			isBound, bound = true, nil
-		case <-ticker.C:
-		}
-		if isBound && s.probe(ctx) {
-			return nil
-		}
-	}
-}
-
-// exitedEarly describes a process that exited before it was ready; the
-// error wraps errPortInUse if it failed to bind its port.
-func (s *Server) exitedEarly() error {
-	logs := s.out.String()
-	err := fmt.Errorf("testenv: %s moto server (%s) exited before it was ready: %v; output:\n%s",
-		s.name, strings.Join(s.cmd.Args, " "), s.waitErr, tail(logs, 16<<10))
-	if strings.Contains(logs, "Address already in use") || strings.Contains(logs, "is in use by another program") {
-		return fmt.Errorf("%w: %w", errPortInUse, err)
-	}
-	return err
-}
-
-// probe reports whether GET ReadyPath answers 200.
-func (s *Server) probe(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+ReadyPath, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return &Server{proc: p}, nil
 }
 
 // Name returns the name from Options.Name ("moto" if it was empty).
@@ -290,29 +207,6 @@ func (s *Server) Logs() string { return s.out.String() }
 // after the process is gone. It returns an error if the process had already
 // exited on its own before Close.
 func (s *Server) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.stop() })
+	s.closeOnce.Do(func() { s.closeErr = s.stop(stopGracePeriod) })
 	return s.closeErr
-}
-
-// stop implements Close.
-func (s *Server) stop() error {
-	select {
-	case <-s.done:
-		return fmt.Errorf("testenv: %s moto server at %s had exited unexpectedly: %v", s.name, s.url, s.waitErr)
-	default:
-	}
-	if err := terminate(s.cmd.Process); err == nil {
-		timer := time.NewTimer(stopGracePeriod)
-		defer timer.Stop()
-		select {
-		case <-s.done:
-			return nil
-		case <-timer.C:
-		}
-	}
-	if err := kill(s.cmd.Process); err != nil {
-		return fmt.Errorf("testenv: killing %s moto server: %w", s.name, err)
-	}
-	<-s.done
-	return nil
 }

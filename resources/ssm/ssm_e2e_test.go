@@ -27,7 +27,9 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+// Every end-to-end test runs against both targets (testenv.ForEachTarget):
+// moto server and a real LocalStack.
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.WithLocalStack("ssm", "kms", "sts")) }
 
 // param is what a test puts into the source and expects in the target.
 type param struct {
@@ -115,15 +117,17 @@ func absent(t *testing.T, c *awsssm.Client, name string) {
 
 type clients struct{ src, tgt *awsssm.Client }
 
-func setup(t *testing.T, targetAccount string) (clients, replicator.Spec, *replicator.Runner) {
+// setup returns clients of the source and of tgt (in targetAccount, ""
+// for the default), and a job spec from the source to tgt. ForEachTarget
+// has reset both.
+func setup(t *testing.T, tgt testenv.Target, targetAccount string) (clients, replicator.Spec, *replicator.Runner) {
 	t.Helper()
-	e := testenv.Require(t, env)
 	ctx := context.Background()
 	c := clients{
-		src: awsssm.NewFromConfig(fixture.Seeder(e.Source.URL())),
-		tgt: awsssm.NewFromConfig(fixture.Reader(ctx, t, e.Target.URL(), targetAccount)),
+		src: awsssm.NewFromConfig(fixture.Seeder(env.Source.URL())),
+		tgt: awsssm.NewFromConfig(fixture.Reader(ctx, t, tgt.URL(), targetAccount)),
 	}
-	return c, fixture.Spec(ctx, t, e.Source.URL(), e.Target.URL(), targetAccount), fixture.Runner(t)
+	return c, fixture.Spec(ctx, t, env.Source.URL(), tgt.URL(), targetAccount), fixture.Runner(t)
 }
 
 func run(t *testing.T, r *replicator.Runner, spec replicator.Spec) job.Status {
@@ -165,160 +169,175 @@ var (
 )
 
 func TestReplicateByNameIntoDefaultAccount(t *testing.T) {
-	c, spec, r := setup(t, "")
-	put(t, c.src, plain)
-	spec.ResourceType, spec.Identifier = ssm.TypeName, plain.Name
-	st := run(t, r, spec)
-	mustSucceed(t, st)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		put(t, c.src, plain)
+		spec.ResourceType, spec.Identifier = ssm.TypeName, plain.Name
+		st := run(t, r, spec)
+		mustSucceed(t, st)
 
-	got, tgtARN := get(t, c.tgt, plain.Name)
-	if diff := cmp.Diff(plain, got); diff != "" {
-		t.Errorf("target parameter differs (-source +target):\n%s", diff)
-	}
-	want := "arn:aws:ssm:eu-central-1:000000000000:parameter/shared/db/host"
-	if tgtARN != want {
-		t.Errorf("target ARN = %s, want %s", tgtARN, want)
-	}
-	if n := len(st.Resources.Succeeded); n != 1 {
-		t.Fatalf("%d succeeded outcomes, want 1", n)
-	}
-	o := st.Resources.Succeeded[0]
-	if o.Identity != job.IdentitySameIdentifier || o.TargetARN != want ||
-		o.ResourceARN != "arn:aws:ssm:eu-central-1:111111111111:parameter/shared/db/host" {
-		t.Errorf("outcome = %+v, want same_identifier with target ARN %s", o, want)
-	}
+		got, tgtARN := get(t, c.tgt, plain.Name)
+		if diff := cmp.Diff(plain, got); diff != "" {
+			t.Errorf("target parameter differs (-source +target):\n%s", diff)
+		}
+		want := "arn:aws:ssm:eu-central-1:000000000000:parameter/shared/db/host"
+		if tgtARN != want {
+			t.Errorf("target ARN = %s, want %s", tgtARN, want)
+		}
+		if n := len(st.Resources.Succeeded); n != 1 {
+			t.Fatalf("%d succeeded outcomes, want 1", n)
+		}
+		o := st.Resources.Succeeded[0]
+		if o.Identity != job.IdentitySameIdentifier || o.TargetARN != want ||
+			o.ResourceARN != "arn:aws:ssm:eu-central-1:111111111111:parameter/shared/db/host" {
+			t.Errorf("outcome = %+v, want same_identifier with target ARN %s", o, want)
+		}
+	})
 }
 
 func TestReplicateByARNKeepsTheARNInTheSourceAccount(t *testing.T) {
-	c, spec, r := setup(t, fixture.SourceAccount)
-	teamKey(t)
-	put(t, c.src, secure)
-	_, srcARN := get(t, c.src, secure.Name)
-	spec.ARN = srcARN
-	st := run(t, r, spec)
-	mustSucceed(t, st)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, fixture.SourceAccount)
+		teamKey(t)
+		put(t, c.src, secure)
+		_, srcARN := get(t, c.src, secure.Name)
+		spec.ARN = srcARN
+		st := run(t, r, spec)
+		mustSucceed(t, st)
 
-	got, tgtARN := get(t, c.tgt, secure.Name)
-	if diff := cmp.Diff(secure, got); diff != "" {
-		t.Errorf("target parameter differs (-source +target):\n%s", diff)
-	}
-	if tgtARN != srcARN {
-		t.Errorf("target ARN = %s, want the source ARN %s", tgtARN, srcARN)
-	}
-	if o := own(st.Resources.Succeeded)[0]; o.Identity != job.IdentitySame || o.TargetARN != srcARN {
-		t.Errorf("outcome = %+v, want identity same and target ARN %s", o, srcARN)
-	}
+		got, tgtARN := get(t, c.tgt, secure.Name)
+		if diff := cmp.Diff(secure, got); diff != "" {
+			t.Errorf("target parameter differs (-source +target):\n%s", diff)
+		}
+		if tgtARN != srcARN {
+			t.Errorf("target ARN = %s, want the source ARN %s", tgtARN, srcARN)
+		}
+		if o := own(st.Resources.Succeeded)[0]; o.Identity != job.IdentitySame || o.TargetARN != srcARN {
+			t.Errorf("outcome = %+v, want identity same and target ARN %s", o, srcARN)
+		}
+	})
 }
 
 // An ARN does not say whether a one-level name has a leading slash; the
 // adapter must find the name that exists.
 func TestARNLeadingSlashAmbiguity(t *testing.T) {
-	c, spec, r := setup(t, fixture.SourceAccount)
-	noSlash := param{Name: "toplevel", Type: "String", Value: "a"}
-	slash := param{Name: "/rooted", Type: "String", Value: "b"}
-	put(t, c.src, noSlash)
-	put(t, c.src, slash)
-	for _, p := range []param{noSlash, slash} {
-		spec.ARN = "arn:aws:ssm:eu-central-1:111111111111:parameter/" + strings.TrimPrefix(p.Name, "/")
-		mustSucceed(t, run(t, r, spec))
-		got, _ := get(t, c.tgt, p.Name)
-		if got.Name != p.Name || got.Value != p.Value {
-			t.Errorf("ARN %s replicated as %+v, want %+v", spec.ARN, got, p)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, fixture.SourceAccount)
+		noSlash := param{Name: "toplevel", Type: "String", Value: "a"}
+		slash := param{Name: "/rooted", Type: "String", Value: "b"}
+		put(t, c.src, noSlash)
+		put(t, c.src, slash)
+		for _, p := range []param{noSlash, slash} {
+			spec.ARN = "arn:aws:ssm:eu-central-1:111111111111:parameter/" + strings.TrimPrefix(p.Name, "/")
+			mustSucceed(t, run(t, r, spec))
+			got, _ := get(t, c.tgt, p.Name)
+			if got.Name != p.Name || got.Value != p.Value {
+				t.Errorf("ARN %s replicated as %+v, want %+v", spec.ARN, got, p)
+			}
 		}
-	}
+	})
 }
 
 func TestBatchByPathReplicatesAllTypesRecursively(t *testing.T) {
-	c, spec, r := setup(t, fixture.SourceAccount)
-	all := []param{plain, list, secure}
-	teamKey(t)
-	for _, p := range all {
-		put(t, c.src, p)
-	}
-	outside := param{Name: "/other/thing", Type: "String", Value: "x"}
-	put(t, c.src, outside)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, fixture.SourceAccount)
+		all := []param{plain, list, secure}
+		teamKey(t)
+		for _, p := range all {
+			put(t, c.src, p)
+		}
+		outside := param{Name: "/other/thing", Type: "String", Value: "x"}
+		put(t, c.src, outside)
 
-	spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, ssm.TypeName, "/shared/"
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	if n := len(own(st.Resources.Succeeded)); n != len(all) {
-		t.Errorf("%d succeeded, want %d: %+v", n, len(all), st.Resources)
-	}
-	for _, p := range all {
-		got, tgtARN := get(t, c.tgt, p.Name)
-		if diff := cmp.Diff(p, got); diff != "" {
-			t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+		spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, ssm.TypeName, "/shared/"
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		if n := len(own(st.Resources.Succeeded)); n != len(all) {
+			t.Errorf("%d succeeded, want %d: %+v", n, len(all), st.Resources)
 		}
-		_, srcARN := get(t, c.src, p.Name)
-		if tgtARN != srcARN {
-			t.Errorf("%s: target ARN %s, want %s", p.Name, tgtARN, srcARN)
+		for _, p := range all {
+			got, tgtARN := get(t, c.tgt, p.Name)
+			if diff := cmp.Diff(p, got); diff != "" {
+				t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+			}
+			_, srcARN := get(t, c.src, p.Name)
+			if tgtARN != srcARN {
+				t.Errorf("%s: target ARN %s, want %s", p.Name, tgtARN, srcARN)
+			}
 		}
-	}
-	absent(t, c.tgt, outside.Name)
+		absent(t, c.tgt, outside.Name)
+	})
 }
 
 func TestAlreadyExistingIsAnErrorOrSkipped(t *testing.T) {
-	c, spec, r := setup(t, "")
-	put(t, c.src, plain)
-	existing := plain
-	existing.Value, existing.Tags, existing.Description = "already-here", nil, ""
-	put(t, c.tgt, existing)
-	spec.ResourceType, spec.Identifier = ssm.TypeName, plain.Name
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		put(t, c.src, plain)
+		existing := plain
+		existing.Value, existing.Tags, existing.Description = "already-here", nil, ""
+		put(t, c.tgt, existing)
+		spec.ResourceType, spec.Identifier = ssm.TypeName, plain.Name
 
-	st := run(t, r, spec)
-	if st.State != job.StateError || len(st.Resources.Failed) != 1 || st.ErrorMessage == nil ||
-		!strings.Contains(*st.ErrorMessage, "already exists") || !strings.Contains(*st.ErrorMessage, "ignore_already_existing") {
-		t.Errorf("without ignore_already_existing: %+v, want ERROR naming the fix", st)
-	}
+		st := run(t, r, spec)
+		if st.State != job.StateError || len(st.Resources.Failed) != 1 || st.ErrorMessage == nil ||
+			!strings.Contains(*st.ErrorMessage, "already exists") || !strings.Contains(*st.ErrorMessage, "ignore_already_existing") {
+			t.Errorf("without ignore_already_existing: %+v, want ERROR naming the fix", st)
+		}
 
-	spec.IgnoreAlreadyExisting = true
-	st = run(t, r, spec)
-	mustSucceed(t, st)
-	if len(st.Resources.Skipped) != 1 || len(st.Resources.Succeeded) != 0 {
-		t.Errorf("with ignore_already_existing: %+v, want one skipped", st.Resources)
-	}
-	if got, _ := get(t, c.tgt, plain.Name); got.Value != "already-here" {
-		t.Errorf("existing target value changed to %q", got.Value)
-	}
+		spec.IgnoreAlreadyExisting = true
+		st = run(t, r, spec)
+		mustSucceed(t, st)
+		if len(st.Resources.Skipped) != 1 || len(st.Resources.Succeeded) != 0 {
+			t.Errorf("with ignore_already_existing: %+v, want one skipped", st.Resources)
+		}
+		if got, _ := get(t, c.tgt, plain.Name); got.Value != "already-here" {
+			t.Errorf("existing target value changed to %q", got.Value)
+		}
+	})
 }
 
 func TestMissingParameterEndsInError(t *testing.T) {
-	_, spec, r := setup(t, "")
-	spec.ResourceType, spec.Identifier = ssm.TypeName, "/does/not/exist"
-	st := run(t, r, spec)
-	if st.State != job.StateError || st.ErrorMessage == nil ||
-		!strings.Contains(*st.ErrorMessage, `"/does/not/exist" does not exist in the source (account 111111111111, region eu-central-1)`) {
-		t.Errorf("got %+v, want ERROR saying the parameter does not exist", st)
-	}
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		_, spec, r := setup(t, tgt, "")
+		spec.ResourceType, spec.Identifier = ssm.TypeName, "/does/not/exist"
+		st := run(t, r, spec)
+		if st.State != job.StateError || st.ErrorMessage == nil ||
+			!strings.Contains(*st.ErrorMessage, `"/does/not/exist" does not exist in the source (account 111111111111, region eu-central-1)`) {
+			t.Errorf("got %+v, want ERROR saying the parameter does not exist", st)
+		}
+	})
 }
 
 // No secret value may appear in the job document, in the logs (at debug
 // level), or in the errors of a failed write.
 func TestSecretValuesNeverLeak(t *testing.T) {
-	c, spec, _ := setup(t, "")
-	teamKey(t)
-	put(t, c.src, secure)
-	var logs bytes.Buffer
-	r := fixture.Runner(t, func(o *replicator.Options) {
-		o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	spec.ResourceType, spec.Identifier = ssm.TypeName, secure.Name
-	first := run(t, r, spec)
-	mustSucceed(t, first)
-	second := run(t, r, spec) // fails: already exists
-	doc, _ := json.Marshal([]job.Status{first, second})
-	for what, text := range map[string]string{"job JSON": string(doc), "logs": logs.String()} {
-		if strings.Contains(text, secure.Value) {
-			t.Errorf("the SecureString value appears in the %s", what)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, _ := setup(t, tgt, "")
+		teamKey(t)
+		put(t, c.src, secure)
+		var logs bytes.Buffer
+		r := fixture.Runner(t, func(o *replicator.Options) {
+			o.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
+		spec.ResourceType, spec.Identifier = ssm.TypeName, secure.Name
+		first := run(t, r, spec)
+		mustSucceed(t, first)
+		second := run(t, r, spec) // fails: already exists
+		doc, _ := json.Marshal([]job.Status{first, second})
+		for what, text := range map[string]string{"job JSON": string(doc), "logs": logs.String()} {
+			if strings.Contains(text, secure.Value) {
+				t.Errorf("the SecureString value appears in the %s", what)
+			}
 		}
-	}
-	if !strings.Contains(logs.String(), secure.Name) {
-		t.Errorf("logs do not mention the parameter at all; is the logger wired? %s", logs.String())
-	}
+		if !strings.Contains(logs.String(), secure.Name) {
+			t.Errorf("logs do not mention the parameter at all; is the logger wired? %s", logs.String())
+		}
+	})
 }
 
 // The source is read-only: a write through a source configuration is
-// refused before it is sent, so the source does not change.
+// refused before it is sent, so the source does not change. No target is
+// involved, so this runs once, not per target.
 func TestSourceClientRefusesWrites(t *testing.T) {
 	e := testenv.Require(t, env)
 	ctx := context.Background()
@@ -335,25 +354,26 @@ func TestSourceClientRefusesWrites(t *testing.T) {
 }
 
 func TestUnreachableEndpointsEndTheJobInError(t *testing.T) {
-	e := testenv.Require(t, env)
-	ctx := context.Background()
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://127.0.0.1:" + strconv.Itoa(port)
-	r := fixture.Runner(t, func(o *replicator.Options) { o.ConnectTimeout = 5 * time.Second })
-	for name, tc := range map[string]struct{ src, tgt, want string }{
-		"source": {closed, e.Target.URL(), "cannot reach the source (" + closed},
-		"target": {e.Source.URL(), closed, "cannot reach the target (" + closed},
-	} {
-		t.Run(name, func(t *testing.T) {
-			spec := fixture.Spec(ctx, t, tc.src, tc.tgt, "")
-			spec.ResourceType, spec.Identifier = ssm.TypeName, "x"
-			st := run(t, r, spec)
-			if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, tc.want) {
-				t.Errorf("got %+v, want ERROR containing %q", st, tc.want)
-			}
-		})
-	}
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		ctx := context.Background()
+		port, err := testenv.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://127.0.0.1:" + strconv.Itoa(port)
+		r := fixture.Runner(t, func(o *replicator.Options) { o.ConnectTimeout = 5 * time.Second })
+		for name, tc := range map[string]struct{ src, tgt, want string }{
+			"source": {closed, tgt.URL(), "cannot reach the source (" + closed},
+			"target": {env.Source.URL(), closed, "cannot reach the target (" + closed},
+		} {
+			t.Run(name, func(t *testing.T) {
+				spec := fixture.Spec(ctx, t, tc.src, tc.tgt, "")
+				spec.ResourceType, spec.Identifier = ssm.TypeName, "x"
+				st := run(t, r, spec)
+				if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, tc.want) {
+					t.Errorf("got %+v, want ERROR containing %q", st, tc.want)
+				}
+			})
+		}
+	})
 }
