@@ -1,9 +1,10 @@
 // Command demo shows a replication end to end with no AWS account: it
 // starts two local moto server processes, one playing a real AWS account
-// (111111111111, eu-central-1) that holds shared resources owned by
-// another team, the other playing LocalStack; it replicates those
-// resources with the same identifiers and ARNs, reads them back from the
-// target, and stops both servers.
+// (111111111111, eu-central-1) that holds shared resources owned by other
+// teams (SSM parameters, a secret, a VPC with subnets and a security
+// group), the other playing LocalStack; it replicates those resources with
+// the same identifiers and ARNs (where the target can keep them), reads
+// them back from the target, and stops both servers.
 //
 //	./scripts/demo          # installs moto into .venv if needed, then runs this
 //	go run ./examples/demo  # when moto is already installed
@@ -21,6 +22,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -54,7 +58,8 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	defer env.Close()
 
-	if err := seed(ctx, fixture.Seeder(env.Source.URL())); err != nil {
+	secretARN, vpcID, err := seed(ctx, fixture.Seeder(env.Source.URL()))
+	if err != nil {
 		return fmt.Errorf("seeding the source: %w", err)
 	}
 
@@ -73,41 +78,85 @@ func run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	st, err := runner.Run(ctx, replicator.Spec{
-		ReplicationType: job.Batch,
-		ResourceType:    ssm.TypeName,
-		Identifier:      "/shared/",
-		Source:          src,
-		Target:          tgt,
-	})
-	if err != nil {
-		return err
+	// Three jobs: every parameter under a path (BATCH), a secret by its
+	// ARN, and a VPC with its subnets and security groups (TREE).
+	specs := []replicator.Spec{
+		{ReplicationType: job.Batch, ResourceType: ssm.TypeName, Identifier: "/shared/"},
+		{ARN: secretARN},
+		{ResourceType: "AWS::EC2::VPC", Identifier: vpcID, ExploreStrategy: job.Tree},
 	}
-	fmt.Fprintf(stderr, "job %s ended %s in %v\n\n", st.JobID, st.State, time.Since(start).Round(time.Millisecond))
+	var outcomes []job.Outcome
+	for i, spec := range specs {
+		spec.Source, spec.Target = src, tgt
+		start := time.Now()
+		st, err := runner.Run(ctx, spec)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "job %s ended %s in %v\n", st.JobID, st.State, time.Since(start).Round(time.Millisecond))
+		if i == 0 { // the job document, as the HTTP API and the CLI print it
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(st); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout)
+		}
+		if st.State != job.StateSucceeded {
+			return fmt.Errorf("job %s ended in %s: %s", st.JobID, st.State, *st.ErrorMessage)
+		}
+		outcomes = append(outcomes, st.Resources.Succeeded...)
+	}
 
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(st); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout)
+	// moto keeps names and ARN suffixes but assigns its own EC2 ids; the
+	// outcome says so ("different") and gives the target's id. LocalStack
+	// keeps them all.
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE ARN\tTARGET ARN\tIDENTITY")
-	for _, o := range st.Resources.Succeeded {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", o.ResourceARN, o.TargetARN, o.Identity)
+	fmt.Fprintln(tw, "TYPE\tSOURCE\tTARGET\tIDENTITY")
+	for _, o := range outcomes {
+		srcID, tgtID := o.ResourceARN, o.TargetARN
+		if srcID == "" || o.Identity == job.IdentityDifferent {
+			srcID, tgtID = o.ResourceIdentifier, o.TargetIdentifier
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ResourceType, srcID, tgtID, o.Identity)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if st.State != job.StateSucceeded {
-		return fmt.Errorf("the job ended in %s", st.State)
-	}
-	return nil
+	return tw.Flush()
 }
 
-// seed creates the shared resources another team owns in "AWS".
-func seed(ctx context.Context, cfg aws.Config) error {
+// seed creates the shared resources other teams own in "AWS": parameters,
+// a database secret, and a network.
+func seed(ctx context.Context, cfg aws.Config) (secretARN, vpcID string, err error) {
+	if err := seedParameters(ctx, cfg); err != nil {
+		return "", "", err
+	}
+	sec, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
+		Name: aws.String("shared/db/credentials"), SecretString: aws.String(`{"user":"app","password":"never-printed"}`)})
+	if err != nil {
+		return "", "", err
+	}
+	c := awsec2.NewFromConfig(cfg)
+	vpc, err := c.CreateVpc(ctx, &awsec2.CreateVpcInput{CidrBlock: aws.String("10.40.0.0/16")})
+	if err != nil {
+		return "", "", err
+	}
+	for i, az := range []string{"eu-central-1a", "eu-central-1b"} {
+		if _, err := c.CreateSubnet(ctx, &awsec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, AvailabilityZone: aws.String(az),
+			CidrBlock: aws.String(fmt.Sprintf("10.40.%d.0/24", i+1))}); err != nil {
+			return "", "", err
+		}
+	}
+	web, err := c.CreateSecurityGroup(ctx, &awsec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web tier"), VpcId: vpc.Vpc.VpcId})
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := c.AuthorizeSecurityGroupIngress(ctx, &awsec2.AuthorizeSecurityGroupIngressInput{GroupId: web.GroupId, IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+		return "", "", err
+	}
+	return aws.ToString(sec.ARN), aws.ToString(vpc.Vpc.VpcId), nil
+}
+
+func seedParameters(ctx context.Context, cfg aws.Config) error {
 	c := awsssm.NewFromConfig(cfg)
 	for _, p := range []awsssm.PutParameterInput{
 		{Name: aws.String("/shared/network/vpc-id"), Type: ssmtypes.ParameterTypeString, Value: aws.String("vpc-0a1b2c3d4e5f60718"),
