@@ -249,30 +249,41 @@ func (ex *execution) ensure(ctx context.Context, ref Ref, path []string) error {
 		ex.j.runner.opts.Logger.Debug("dependency of an unsupported type left to the target", "job_id", ex.j.id, "dependency", ref.String())
 		return nil
 	}
-	// A parent this job has already replicated (as named here) is not read again.
+	// The parent is claimed, as named here, before it is read: children
+	// needing it at the same time (the subnets of one VPC in a BATCH) wait
+	// for this one read and write instead of each reading it, and a parent
+	// that cannot be read is reported once.
 	k := key(ref.Type, ref.Identifier)
+	if slices.Contains(path, k) {
+		return fmt.Errorf("dependency cycle through %s %s", ref.Type, ref.Identifier)
+	}
 	ex.mu.Lock()
 	if p, ok := ex.seen[k]; ok {
 		return ex.awaitLocked(ctx, ref.Type, ref.Identifier, p, path)
 	}
+	p := &pending{done: make(chan struct{})}
+	ex.seen[k] = p
+	done := ex.waitForLocked(path, k)
 	ex.mu.Unlock()
+	p.err = ex.ensureOnce(ctx, adapter, ref, k, path)
+	done()
+	close(p.done)
+	return p.err
+}
+
+// ensureOnce reads the parent ref names (claimed under k) and replicates it.
+func (ex *execution) ensureOnce(ctx context.Context, adapter ResourceReplicator, ref Ref, k string, path []string) error {
 	res, err := adapter.Read(ctx, ex.src, ref.Identifier)
 	if err != nil {
 		msg := ex.readErrorMessage(ref.Type, ref.Identifier, err)
-		ex.mu.Lock()
-		if p, ok := ex.seen[k]; ok { // named by another child meanwhile
-			return ex.awaitLocked(ctx, ref.Type, ref.Identifier, p, path)
-		}
-		// Remembered, so that its other children neither read it again nor
-		// report it twice.
-		p := &pending{done: make(chan struct{}), err: errors.New(msg)}
-		close(p.done)
-		ex.seen[k] = p
-		ex.mu.Unlock()
 		ex.j.addOutcome(job.Failed, job.Outcome{ResourceType: ref.Type, ResourceIdentifier: ref.Identifier, Dependency: true, ErrorMessage: msg})
-		return p.err
+		return errors.New(msg)
 	}
-	return ex.replicate(ctx, res, true, path)
+	if key(res.Type, res.Identifier) == k {
+		return ex.replicateOnce(ctx, res, true, append(path, k))
+	}
+	// Named another way (a key's alias): replicated under its own identifier.
+	return ex.replicate(ctx, res, true, append(path, k))
 }
 
 // children follows res's children for TREE jobs, one at a time (each may

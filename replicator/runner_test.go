@@ -1300,3 +1300,28 @@ func (f *throttlingSTS) Do(req *http.Request) (*http.Response, error) {
 	}
 	return f.fakeSTS.Do(req)
 }
+
+// Resources of a BATCH that share a parent wait for its one read instead
+// of each reading it (a VPC shared by 200 security groups).
+func TestSharedParentIsReadOnce(t *testing.T) {
+	w, r := setup(t, func(o *replicator.Options) { o.Concurrency = 8 })
+	parent := w.add(typeParent, "p")
+	w.readHook = func(ctx context.Context, typ, id string) error {
+		if typ == typeParent {
+			time.Sleep(20 * time.Millisecond) // a round trip: the children overlap it
+		}
+		return nil
+	}
+	for i := range 16 {
+		w.add(typeThing, fmt.Sprintf("t%02d", i), parent.Ref())
+	}
+	s := spec(typeThing, "")
+	s.ReplicationType = job.Batch
+	st := run(t, r, s)
+	if st.State != job.StateSucceeded {
+		t.Fatalf("job %s: %s", st.State, errorMessage(st))
+	}
+	if n := w.readCount(typeParent, "p"); n != 1 {
+		t.Errorf("the shared parent was read %d times, want once", n)
+	}
+}

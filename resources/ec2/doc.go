@@ -86,6 +86,13 @@
 // {"Filters": [{"Name": "vpc-id", "Values": ["vpc-0123"]}]}. Filter names
 // are checked before anything is read. Default groups are always left out.
 //
+// The groups a job writes at the same time share their lookups in the
+// target: their existing copies are found with one DescribeTags (the
+// SourceIDTag of many groups) and one DescribeSecurityGroups (a group-id
+// filter of many ids), and new groups are read back many at a time. The
+// VPC they all depend on is read from the source once, however many of
+// them ask for it at the same time.
+//
 // # TREE
 //
 // A VPC's children are its subnets, then its security groups other than

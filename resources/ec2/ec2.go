@@ -68,6 +68,7 @@ type ec2API interface {
 	RevokeSecurityGroupIngress(context.Context, *awsec2.RevokeSecurityGroupIngressInput, ...func(*awsec2.Options)) (*awsec2.RevokeSecurityGroupIngressOutput, error)
 	RevokeSecurityGroupEgress(context.Context, *awsec2.RevokeSecurityGroupEgressInput, ...func(*awsec2.Options)) (*awsec2.RevokeSecurityGroupEgressOutput, error)
 
+	DescribeTags(context.Context, *awsec2.DescribeTagsInput, ...func(*awsec2.Options)) (*awsec2.DescribeTagsOutput, error)
 	CreateTags(context.Context, *awsec2.CreateTagsInput, ...func(*awsec2.Options)) (*awsec2.CreateTagsOutput, error)
 	DeleteTags(context.Context, *awsec2.DeleteTagsInput, ...func(*awsec2.Options)) (*awsec2.DeleteTagsOutput, error)
 }

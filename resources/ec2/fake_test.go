@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -34,9 +35,30 @@ type fakeEC2 struct {
 	// beforeCreate, if set, runs at the start of CreateSecurityGroup
 	// (with the lock released), to play a concurrent job.
 	beforeCreate func(name string)
+	// lookups counts DescribeSecurityGroups and DescribeTags calls, which
+	// take lookupDelay each (a round trip, so that concurrent writes have
+	// a chance to share them).
+	lookups     map[string]int
+	lookupDelay time.Duration
 }
 
-func newFake() *fakeEC2 { return &fakeEC2{account: "000000000000"} }
+func newFake() *fakeEC2 { return &fakeEC2{account: "000000000000", lookups: map[string]int{}} }
+
+// lookup counts a lookup call and waits lookupDelay, before the lock is taken.
+func (f *fakeEC2) lookup(op string) {
+	f.mu.Lock()
+	f.lookups[op]++
+	d := f.lookupDelay
+	f.mu.Unlock()
+	time.Sleep(d)
+}
+
+// lookupCalls returns how many lookup calls of op were made.
+func (f *fakeEC2) lookupCalls(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lookups[op]
+}
 
 func apiErr(code string) error { return &smithy.GenericAPIError{Code: code, Message: code} }
 
@@ -106,6 +128,7 @@ func (g *fakeGroup) matches(f types.Filter) bool {
 }
 
 func (f *fakeEC2) DescribeSecurityGroups(_ context.Context, in *awsec2.DescribeSecurityGroupsInput, _ ...func(*awsec2.Options)) (*awsec2.DescribeSecurityGroupsOutput, error) {
+	f.lookup("DescribeSecurityGroups")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := &awsec2.DescribeSecurityGroupsOutput{}
@@ -210,6 +233,39 @@ func (f *fakeEC2) RevokeSecurityGroupIngress(_ context.Context, in *awsec2.Revok
 
 func (f *fakeEC2) RevokeSecurityGroupEgress(_ context.Context, in *awsec2.RevokeSecurityGroupEgressInput, _ ...func(*awsec2.Options)) (*awsec2.RevokeSecurityGroupEgressOutput, error) {
 	return &awsec2.RevokeSecurityGroupEgressOutput{}, f.change("RevokeEgress", aws.ToString(in.GroupId), in.IpPermissions, egressOf)
+}
+
+// DescribeTags supports what the adapter asks: security group tags by
+// resource type, key and value.
+func (f *fakeEC2) DescribeTags(_ context.Context, in *awsec2.DescribeTagsInput, _ ...func(*awsec2.Options)) (*awsec2.DescribeTagsOutput, error) {
+	f.lookup("DescribeTags")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &awsec2.DescribeTagsOutput{}
+	for _, g := range f.groups {
+	tags:
+		for _, t := range g.tags {
+			for _, flt := range in.Filters {
+				var have string
+				switch name := aws.ToString(flt.Name); name {
+				case "resource-type":
+					have = string(types.ResourceTypeSecurityGroup)
+				case "key":
+					have = aws.ToString(t.Key)
+				case "value":
+					have = aws.ToString(t.Value)
+				default:
+					panic("fake: unsupported tag filter " + name)
+				}
+				if !slices.Contains(flt.Values, have) {
+					continue tags
+				}
+			}
+			out.Tags = append(out.Tags, types.TagDescription{ResourceId: aws.String(g.id), ResourceType: types.ResourceTypeSecurityGroup,
+				Key: t.Key, Value: t.Value})
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeEC2) CreateTags(_ context.Context, in *awsec2.CreateTagsInput, _ ...func(*awsec2.Options)) (*awsec2.CreateTagsOutput, error) {
