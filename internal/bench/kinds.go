@@ -42,7 +42,7 @@ func kinds(c config) []kind {
 				_, err := awsssm.NewFromConfig(cfg).GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 				return err
 			},
-			inTarget: func(ctx context.Context, cfg aws.Config) (int, error) {
+			list: func(ctx context.Context, cfg aws.Config) (int, error) {
 				n := 0
 				pages := awsssm.NewDescribeParametersPaginator(awsssm.NewFromConfig(cfg), &awsssm.DescribeParametersInput{
 					ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Path"), Option: aws.String("Recursive"), Values: []string{"/bench"}}},
@@ -82,7 +82,7 @@ func kinds(c config) []kind {
 				_, err := awssm.NewFromConfig(cfg).BatchGetSecretValue(ctx, &awssm.BatchGetSecretValueInput{SecretIdList: ids})
 				return err
 			},
-			inTarget: func(ctx context.Context, cfg aws.Config) (int, error) {
+			list: func(ctx context.Context, cfg aws.Config) (int, error) {
 				n := 0
 				pages := awssm.NewListSecretsPaginator(awssm.NewFromConfig(cfg), &awssm.ListSecretsInput{
 					Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{"bench/"}}},
@@ -125,7 +125,7 @@ func kinds(c config) []kind {
 					Filters: []ec2types.Filter{{Name: aws.String("group-name"), Values: names}}})
 				return err
 			},
-			inTarget: func(ctx context.Context, cfg aws.Config) (int, error) {
+			list: func(ctx context.Context, cfg aws.Config) (int, error) {
 				n := 0
 				pages := awsec2.NewDescribeSecurityGroupsPaginator(awsec2.NewFromConfig(cfg), &awsec2.DescribeSecurityGroupsInput{
 					Filters: []ec2types.Filter{{Name: aws.String("tag:team"), Values: []string{"bench"}}}})

@@ -3,19 +3,22 @@
 // delay and answers calls beyond AWS's rate limits with real throttling
 // errors. Everything is measured in the same run, on the same servers:
 //
-//   - read ceiling: how fast the adapter can list and read the source under
-//     the limits (its List, with nothing written);
+//   - the source's ceilings under its limits: the listing calls alone (they
+//     page one after another) and the bulk value reads alone (GetParameters
+//     of 10 names, BatchGetSecretValue of 20, many at once);
 //   - write ceiling: the raw write rate of the target (the create call alone,
 //     many at once, into a scratch account);
+//   - our reader: the adapter's List with nothing written;
 //   - replication: a BATCH job of the runner, verified afterwards;
 //   - baseline: one read and one write at a time (what a hand-written
 //     script does), on a sample.
 //
-// It prints resources/s, the ratio to the lower ceiling and to the baseline,
-// the job's call statistics, and the peak RSS of this process.
+// It prints resources/s, the ratio to the lowest ceiling (and to the write
+// ceiling alone) and to the baseline, the job's call statistics, and the
+// peak RSS of this process.
 //
-//	./scripts/bench                      # 2,000 parameters, 500 secrets, 30 ms RTT, SSM 40 TPS
-//	./scripts/bench -params 10000 -secrets 0
+//	./scripts/bench                      # 2,000 parameters, 500 secrets, 200 groups, 30 ms RTT, SSM 40 TPS
+//	./scripts/bench -params 10000 -secrets 0 -groups 0
 //	./scripts/bench -throttle 0.2        # 20% of source calls throttled
 package main
 

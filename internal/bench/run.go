@@ -44,16 +44,17 @@ type kind struct {
 	// 20), the least a reader must do under the source's limits.
 	read      func(ctx context.Context, cfg aws.Config, first int) error
 	readBatch int
-	// count of resources of the kind in a target account, to verify.
-	inTarget func(ctx context.Context, cfg aws.Config) (int, error)
+	// list pages through the kind's resources in an account and counts
+	// them: the raw listing (names only), and how the target is verified.
+	list func(ctx context.Context, cfg aws.Config) (int, error)
 }
 
 type result struct {
-	typ                                               string
-	n                                                 int
-	readRate, listRate, writeRate, rate, baselineRate float64
-	stats                                             job.Statistics
-	failed                                            int
+	typ                                                         string
+	n                                                           int
+	listCeil, readRate, listRate, writeRate, rate, baselineRate float64
+	stats                                                       job.Statistics
+	failed                                                      int
 }
 
 func run(ctx context.Context, c config) error {
@@ -121,6 +122,14 @@ func run(ctx context.Context, c config) error {
 		}
 		r.readRate = float64(k.count) / time.Since(start).Seconds()
 
+		// Listing ceiling: the listing calls alone (they page one after
+		// another), names only.
+		start = time.Now()
+		if n, err := k.list(ctx, srcCfg); err != nil || n != k.count {
+			return fmt.Errorf("raw listing of %s: %d of %d (%v)", k.typ, n, k.count, err)
+		}
+		r.listCeil = float64(k.count) / time.Since(start).Seconds()
+
 		// The adapter's reader alone (List, nothing written).
 		src := &replicator.Source{Endpoint: replicator.Endpoint{Config: srcCfg, AccountID: fixture.SourceAccount, Region: fixture.Region}}
 		var listed []*replicator.Resource
@@ -166,7 +175,7 @@ func run(ctx context.Context, c config) error {
 		if st.State != job.StateSucceeded {
 			return fmt.Errorf("%s job ended %s: %s", k.typ, st.State, *st.ErrorMessage)
 		}
-		if got, err := k.inTarget(ctx, tgtCfg); err != nil || got != k.count {
+		if got, err := k.list(ctx, tgtCfg); err != nil || got != k.count {
 			return fmt.Errorf("%s: the target holds %d, want exactly %d (%v)", k.typ, got, k.count, err)
 		}
 
@@ -195,14 +204,15 @@ func run(ctx context.Context, c config) error {
 
 func report(results []result, proxied simulator.Stats) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "type\tresources\tread ceiling/s\twrite ceiling/s\tlist only/s\treplicated/s\tof ceiling\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
+	fmt.Fprintln(tw, "type\tresources\tlist ceil/s\tread ceil/s\twrite ceil/s\tour reader/s\treplicated/s\tof ceiling\tof write ceil\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
 	for _, r := range results {
-		ceiling := min(r.readRate, r.writeRate)
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n, r.readRate, r.writeRate,
-			r.listRate, r.rate, 100*r.rate/ceiling, r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
+		ceiling := min(r.listCeil, r.readRate, r.writeRate)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n, r.listCeil, r.readRate, r.writeRate,
+			r.listRate, r.rate, 100*r.rate/ceiling, 100*r.rate/r.writeRate, r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
 	}
-	fmt.Println("read ceiling: bulk read calls alone under the source limits; write ceiling: the create call alone into the target;")
-	fmt.Println("list only: the adapter's reader with nothing written; of ceiling: replicated / min(read, write ceiling);")
+	fmt.Println("list ceil: the source's listing calls alone (names; pages come one after another); read ceil: the bulk value")
+	fmt.Println("reads alone under the source limits; write ceil: the create call alone into the target, many at once;")
+	fmt.Println("our reader: the adapter's List with nothing written; of ceiling: replicated / min(list, read, write ceil);")
 	fmt.Println("baseline: one read and one write at a time, on a sample.")
 	tw.Flush()
 	fmt.Printf("simulator: %d calls forwarded, %d throttled\n", proxied.TotalForwarded(), proxied.TotalThrottled())
