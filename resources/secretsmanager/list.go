@@ -8,12 +8,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/awsreplicator/awsreplicator/internal/pipeline"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -67,7 +69,8 @@ func parseFilter(s string) ([]types.Filter, error) {
 // ListSecrets, one BatchGetSecretValue per 20 secrets that have a value,
 // and, made concurrently, one GetResourcePolicy per secret and one
 // GetSecretValue per secret with an AWSPREVIOUS version. A page's
-// descriptions are emitted as soon as it is read.
+// descriptions are emitted as soon as it is read; up to two pages are
+// read at once, with up to 16 calls each.
 func (s *Secret) List(ctx context.Context, src *replicator.Source, filter string, emit func(*replicator.Resource) error) error {
 	filters, err := parseFilter(filter)
 	if err != nil {
@@ -75,23 +78,24 @@ func (s *Secret) List(ctx context.Context, src *replicator.Source, filter string
 	}
 	c := s.client(&src.Endpoint)
 	pages := awssm.NewListSecretsPaginator(c, &awssm.ListSecretsInput{Filters: filters, MaxResults: aws.Int32(listPageSize)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("listing secrets: %w", err)
-		}
-		resources, err := readPage(ctx, c, page.SecretList)
-		if err != nil {
-			return err
-		}
-		for _, r := range resources {
-			if err := emit(r); err != nil {
-				return err
+	return pipeline.Pages(ctx, pagesInFlight, pages.HasMorePages,
+		func(ctx context.Context) ([]types.SecretListEntry, error) {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("listing secrets: %w", err)
 			}
-		}
-	}
-	return nil
+			return page.SecretList, nil
+		},
+		func(ctx context.Context, entries []types.SecretListEntry) ([]*replicator.Resource, error) {
+			return readPage(ctx, c, entries)
+		}, emit)
 }
+
+// Concurrency of a listing: pages read at once, and calls per page.
+const (
+	pagesInFlight = 2
+	callsPerPage  = 16
+)
 
 // readPage describes one page of listed secrets. A secret deleted since
 // the page was listed is left out.
@@ -114,7 +118,7 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 	}
 	resources := make([]*replicator.Resource, len(metas))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
+	g.SetLimit(callsPerPage)
 	for i, m := range metas {
 		cur, ok := current[m.arn]
 		if m.hasStage(stageCurrent) && !ok {
@@ -151,37 +155,55 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 // ResourceNotFoundException when one secret has no value (AWS reports it
 // in Errors); such a batch is read again one secret at a time.
 func batchValues(ctx context.Context, c secretsAPI, arns []string) (map[string]*value, error) {
+	var mu sync.Mutex
 	out := make(map[string]*value, len(arns))
+	g, gctx := errgroup.WithContext(ctx)
 	for chunk := range slices.Chunk(arns, batchSize) {
-		pages := awssm.NewBatchGetSecretValuePaginator(c, &awssm.BatchGetSecretValueInput{SecretIdList: chunk})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				if !hasCode(err, "ResourceNotFoundException") {
-					return nil, fmt.Errorf("reading the values of %d secrets: %w", len(chunk), err)
-				}
-				for _, a := range chunk {
-					v, err := getValue(ctx, c, a, stageCurrent)
-					if err != nil {
-						return nil, err
-					}
-					if v != nil {
-						out[a] = v
-					}
-				}
-				break
+		g.Go(func() error {
+			found, err := batchChunk(gctx, c, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			maps.Copy(out, found)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// batchChunk reads the values of up to batchSize secrets.
+func batchChunk(ctx context.Context, c secretsAPI, chunk []string) (map[string]*value, error) {
+	out := make(map[string]*value, len(chunk))
+	pages := awssm.NewBatchGetSecretValuePaginator(c, &awssm.BatchGetSecretValueInput{SecretIdList: chunk})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			if !hasCode(err, "ResourceNotFoundException") {
+				return nil, fmt.Errorf("reading the values of %d secrets: %w", len(chunk), err)
 			}
-			for _, e := range page.SecretValues {
-				out[aws.ToString(e.ARN)] = &value{versionID: aws.ToString(e.VersionId), str: e.SecretString, bin: e.SecretBinary}
-			}
-			for _, e := range page.Errors {
-				switch aws.ToString(e.ErrorCode) {
-				case "ResourceNotFoundException", "InvalidRequestException":
-					// deleted, or scheduled for deletion, since listed
-				default:
-					return nil, fmt.Errorf("reading the value of secret %s: %s: %s",
-						aws.ToString(e.SecretId), aws.ToString(e.ErrorCode), aws.ToString(e.Message))
+			for _, a := range chunk {
+				v, err := getValue(ctx, c, a, stageCurrent)
+				if err != nil {
+					return nil, err
 				}
+				if v != nil {
+					out[a] = v
+				}
+			}
+			return out, nil
+		}
+		for _, e := range page.SecretValues {
+			out[aws.ToString(e.ARN)] = &value{versionID: aws.ToString(e.VersionId), str: e.SecretString, bin: e.SecretBinary}
+		}
+		for _, e := range page.Errors {
+			switch aws.ToString(e.ErrorCode) {
+			case "ResourceNotFoundException", "InvalidRequestException":
+				// deleted, or scheduled for deletion, since listed
+			default:
+				return nil, fmt.Errorf("reading the value of secret %s: %s: %s",
+					aws.ToString(e.SecretId), aws.ToString(e.ErrorCode), aws.ToString(e.Message))
 			}
 		}
 	}

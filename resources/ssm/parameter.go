@@ -19,6 +19,7 @@ import (
 
 	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/internal/coalesce"
+	"github.com/awsreplicator/awsreplicator/internal/pipeline"
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
@@ -268,42 +269,25 @@ func (p *Parameter) List(ctx context.Context, src *replicator.Source, path strin
 		}
 	})
 	defer waitTags() // never leave the goroutine behind
-	// Pages are listed one after another (each needs the last one's
-	// token) while up to pagesInFlight earlier pages are being read: the
-	// reads, not the listing, take the time.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(pagesInFlight)
-	var emitMu sync.Mutex
 	pages := awsssm.NewDescribeParametersPaginator(c, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(gctx)
-		if err != nil {
-			_ = g.Wait()
-			return err
-		}
-		g.Go(func() error {
-			values, err := p.readPage(gctx, c, page.Parameters)
+	return pipeline.Pages(ctx, pagesInFlight, pages.HasMorePages,
+		func(ctx context.Context) ([]types.ParameterMetadata, error) {
+			page, err := pages.NextPage(ctx)
 			if err != nil {
-				return err
+				return nil, err
+			}
+			return page.Parameters, nil
+		},
+		func(ctx context.Context, metas []types.ParameterMetadata) ([]*replicator.Resource, error) {
+			values, err := p.readPage(ctx, c, metas)
+			if err != nil {
+				return nil, err
 			}
 			if err := waitTags(); err != nil {
-				return err
+				return nil, err
 			}
-			resources, err := describePage(page.Parameters, values, tags)
-			if err != nil {
-				return err
-			}
-			emitMu.Lock()
-			defer emitMu.Unlock()
-			for _, r := range resources {
-				if err := emit(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+			return describePage(metas, values, tags)
+		}, emit)
 }
 
 // allTags returns the tags of every SSM parameter of the source account
