@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -79,8 +81,20 @@ func kinds(c config) []kind {
 				for i := first; i < min(first+20, c.secrets); i++ {
 					ids = append(ids, secretName(i))
 				}
-				_, err := awssm.NewFromConfig(cfg).BatchGetSecretValue(ctx, &awssm.BatchGetSecretValueInput{SecretIdList: ids})
-				return err
+				c := awssm.NewFromConfig(cfg)
+				if _, err := c.BatchGetSecretValue(ctx, &awssm.BatchGetSecretValueInput{SecretIdList: ids}); err != nil {
+					return err
+				}
+				// A resource policy has no bulk read: one call per secret,
+				// which any complete copy makes.
+				g, gctx := errgroup.WithContext(ctx)
+				for _, id := range ids {
+					g.Go(func() error {
+						_, err := c.GetResourcePolicy(gctx, &awssm.GetResourcePolicyInput{SecretId: aws.String(id)})
+						return err
+					})
+				}
+				return g.Wait()
 			},
 			list: func(ctx context.Context, cfg aws.Config) (int, error) {
 				n := 0

@@ -41,7 +41,8 @@ type kind struct {
 	create func(ctx context.Context, cfg aws.Config, i int) error
 	// read is the raw read: the bulk read call for the resources first to
 	// first+readBatch-1 (GetParameters of 10 names, BatchGetSecretValue of
-	// 20), the least a reader must do under the source's limits.
+	// 20 with the GetResourcePolicy each secret needs), the least a reader
+	// must do under the source's limits besides listing.
 	read      func(ctx context.Context, cfg aws.Config, first int) error
 	readBatch int
 	// list pages through the kind's resources in an account and counts
