@@ -208,53 +208,27 @@ func (p *Policy) List(ctx context.Context, src *replicator.Source, filter string
 	}
 	c := p.client(&src.Endpoint)
 	prefix := nonEmpty(f.PathPrefix)
-	var next func(context.Context) ([]string, error)
 	var more func() bool
+	var next func(context.Context) ([]string, error)
 	switch f.Principal {
 	case "":
 		pg := awsiam.NewListPoliciesPaginator(c, &awsiam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal, PathPrefix: prefix})
-		more = pg.HasMorePages
-		next = func(ctx context.Context) ([]string, error) {
-			out, err := pg.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			arns := make([]string, 0, len(out.Policies))
-			for _, pol := range out.Policies {
+		more, next = pageARNs(pg.HasMorePages, pg.NextPage, func(o *awsiam.ListPoliciesOutput) []string {
+			arns := make([]string, 0, len(o.Policies))
+			for _, pol := range o.Policies {
 				arns = append(arns, aws.ToString(pol.Arn))
 			}
-			return arns, nil
-		}
+			return arns
+		})
 	case "GroupName":
 		pg := awsiam.NewListAttachedGroupPoliciesPaginator(c, &awsiam.ListAttachedGroupPoliciesInput{GroupName: aws.String(f.Name), PathPrefix: prefix})
-		more = pg.HasMorePages
-		next = func(ctx context.Context) ([]string, error) {
-			out, err := pg.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return attachedARNs(out.AttachedPolicies), nil
-		}
+		more, next = pageARNs(pg.HasMorePages, pg.NextPage, func(o *awsiam.ListAttachedGroupPoliciesOutput) []string { return attachedARNs(o.AttachedPolicies) })
 	case "RoleName":
 		pg := awsiam.NewListAttachedRolePoliciesPaginator(c, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String(f.Name), PathPrefix: prefix})
-		more = pg.HasMorePages
-		next = func(ctx context.Context) ([]string, error) {
-			out, err := pg.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return attachedARNs(out.AttachedPolicies), nil
-		}
+		more, next = pageARNs(pg.HasMorePages, pg.NextPage, func(o *awsiam.ListAttachedRolePoliciesOutput) []string { return attachedARNs(o.AttachedPolicies) })
 	case "UserName":
 		pg := awsiam.NewListAttachedUserPoliciesPaginator(c, &awsiam.ListAttachedUserPoliciesInput{UserName: aws.String(f.Name), PathPrefix: prefix})
-		more = pg.HasMorePages
-		next = func(ctx context.Context) ([]string, error) {
-			out, err := pg.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return attachedARNs(out.AttachedPolicies), nil
-		}
+		more, next = pageARNs(pg.HasMorePages, pg.NextPage, func(o *awsiam.ListAttachedUserPoliciesOutput) []string { return attachedARNs(o.AttachedPolicies) })
 	}
 	for more() {
 		arns, err := next(ctx)
@@ -364,4 +338,16 @@ func (*Policy) placed(ctx context.Context, c iamAPI, policyARN string) (replicat
 	}
 	a := aws.ToString(got.Policy.Arn)
 	return replicator.Placed{Identifier: a, ARN: a}, nil
+}
+
+// pageARNs adapts an SDK paginator whose pages list policies to a page
+// source of policy ARNs.
+func pageARNs[O any, F any](more func() bool, nextPage func(context.Context, ...F) (O, error), arns func(O) []string) (func() bool, func(context.Context) ([]string, error)) {
+	return more, func(ctx context.Context) ([]string, error) {
+		out, err := nextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return arns(out), nil
+	}
 }
