@@ -2,7 +2,6 @@ package ec2_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -22,6 +21,12 @@ import (
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 	"github.com/awsreplicator/awsreplicator/resources/ec2"
+)
+
+// Shared end-to-end helpers.
+var (
+	mustSucceed = fixture.MustSucceed
+	dump        = fixture.Dump
 )
 
 var env *testenv.Env
@@ -70,18 +75,6 @@ func (w *world) run(spec replicator.Spec) job.Status {
 		w.t.Fatalf("Run: %v", err)
 	}
 	return st
-}
-
-func dump(st job.Status) string {
-	b, _ := json.MarshalIndent(st, "", "  ")
-	return string(b)
-}
-
-func mustSucceed(t *testing.T, st job.Status) {
-	t.Helper()
-	if st.State != job.StateSucceeded || len(st.Resources.Failed) > 0 {
-		t.Fatalf("job ended %s, want SUCCEEDED without failures:\n%s", st.State, dump(st))
-	}
 }
 
 // outcome returns the outcome of one resource in a list, failing if absent.

@@ -2,12 +2,10 @@ package iam_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -19,6 +17,13 @@ import (
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 	"github.com/awsreplicator/awsreplicator/resources/iam"
+)
+
+// Shared end-to-end helpers.
+var (
+	run         = fixture.Run
+	mustSucceed = fixture.MustSucceed
+	dump        = fixture.Dump
 )
 
 var env *testenv.Env
@@ -285,29 +290,6 @@ func setup(t *testing.T, targetAccount string) (clients, replicator.Spec, *repli
 	t.Helper()
 	e := testenv.Require(t, env)
 	return setupURLs(t, e.Source.URL(), e.Target.URL(), targetAccount)
-}
-
-func run(t *testing.T, r *replicator.Runner, spec replicator.Spec) job.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := r.Run(ctx, spec)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return st
-}
-
-func dump(st job.Status) string {
-	b, _ := json.MarshalIndent(st, "", "  ")
-	return string(b)
-}
-
-func mustSucceed(t *testing.T, st job.Status) {
-	t.Helper()
-	if st.State != job.StateSucceeded {
-		t.Fatalf("job ended %s, want SUCCEEDED:\n%s", st.State, dump(st))
-	}
 }
 
 // outcome returns the outcome of the resource (typ, id) in st's list.

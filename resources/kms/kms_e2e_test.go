@@ -2,11 +2,9 @@ package kms_test
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -18,6 +16,13 @@ import (
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
 	"github.com/awsreplicator/awsreplicator/resources/kms"
+)
+
+// Shared end-to-end helpers.
+var (
+	run         = fixture.Run
+	mustSucceed = fixture.MustSucceed
+	dump        = fixture.Dump
 )
 
 var env *testenv.Env
@@ -175,29 +180,6 @@ func setup(t *testing.T, targetAccount string, register ...func(*replicator.Regi
 		t.Fatal(err)
 	}
 	return c, fixture.Spec(ctx, t, e.Source.URL(), e.Target.URL(), targetAccount), r
-}
-
-func run(t *testing.T, r *replicator.Runner, spec replicator.Spec) job.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := r.Run(ctx, spec)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return st
-}
-
-func dump(st job.Status) string {
-	b, _ := json.MarshalIndent(st, "", "  ")
-	return string(b)
-}
-
-func mustSucceed(t *testing.T, st job.Status) {
-	t.Helper()
-	if st.State != job.StateSucceeded {
-		t.Fatalf("job ended %s, want SUCCEEDED:\n%s", st.State, dump(st))
-	}
 }
 
 // checkCopy asserts that the job copied the source key srcID (ARN srcARN)

@@ -29,6 +29,12 @@ import (
 	"github.com/awsreplicator/awsreplicator/resources/secretsmanager"
 )
 
+// Shared end-to-end helpers.
+var (
+	run         = fixture.Run
+	mustSucceed = fixture.MustSucceed
+)
+
 var env *testenv.Env
 
 func TestMain(m *testing.M) { testenv.Main(m, &env) }
@@ -178,25 +184,6 @@ func setup(t *testing.T, targetAccount string) (clients, replicator.Spec, *repli
 	}
 	r, _ := newRunner(t)
 	return c, fixture.Spec(ctx, t, e.Source.URL(), e.Target.URL(), targetAccount), r
-}
-
-func run(t *testing.T, r *replicator.Runner, spec replicator.Spec) job.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := r.Run(ctx, spec)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return st
-}
-
-func mustSucceed(t *testing.T, st job.Status) {
-	t.Helper()
-	if st.State != job.StateSucceeded {
-		b, _ := json.MarshalIndent(st, "", "  ")
-		t.Fatalf("job ended %s, want SUCCEEDED:\n%s", st.State, b)
-	}
 }
 
 const policy = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/app"}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}`

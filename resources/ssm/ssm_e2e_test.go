@@ -25,6 +25,12 @@ import (
 	"github.com/awsreplicator/awsreplicator/resources/ssm"
 )
 
+// Shared end-to-end helpers.
+var (
+	run         = fixture.Run
+	mustSucceed = fixture.MustSucceed
+)
+
 var env *testenv.Env
 
 // Every end-to-end test runs against both targets (testenv.ForEachTarget):
@@ -128,25 +134,6 @@ func setup(t *testing.T, tgt testenv.Target, targetAccount string) (clients, rep
 		tgt: awsssm.NewFromConfig(fixture.Reader(ctx, t, tgt.URL(), targetAccount)),
 	}
 	return c, fixture.Spec(ctx, t, env.Source.URL(), tgt.URL(), targetAccount), fixture.Runner(t)
-}
-
-func run(t *testing.T, r *replicator.Runner, spec replicator.Spec) job.Status {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := r.Run(ctx, spec)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return st
-}
-
-func mustSucceed(t *testing.T, st job.Status) {
-	t.Helper()
-	if st.State != job.StateSucceeded {
-		b, _ := json.MarshalIndent(st, "", "  ")
-		t.Fatalf("job ended %s, want SUCCEEDED:\n%s", st.State, b)
-	}
 }
 
 // own drops the outcomes of dependencies (the KMS key of a SecureString).
