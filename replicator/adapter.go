@@ -47,7 +47,8 @@ type ARNResolver interface {
 type Lister interface {
 	// List describes every resource that filter selects (its meaning is
 	// TypeInfo.Batch), calling emit for each as soon as it is read. It stops
-	// and returns emit's error if emit fails.
+	// and returns emit's error if emit fails. A resource listed but not
+	// readable is emitted as Unreadable; an error returned ends the job.
 	List(ctx context.Context, src *Source, filter string, emit func(*Resource) error) error
 }
 

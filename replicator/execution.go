@@ -89,6 +89,11 @@ func (ex *execution) batch(ctx context.Context) error {
 		if err := gctx.Err(); err != nil {
 			return err
 		}
+		if res.readErr != nil {
+			ex.j.addOutcome(job.Failed, job.Outcome{ResourceType: res.Type, ResourceIdentifier: res.Identifier,
+				ErrorMessage: ex.readErrorMessage(res.Type, res.Identifier, res.readErr)})
+			return nil
+		}
 		g.Go(func() error {
 			ex.replicate(gctx, res, false, nil)
 			return nil

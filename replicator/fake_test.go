@@ -365,6 +365,11 @@ func (a *fakeAdapter) List(ctx context.Context, src *replicator.Source, filter s
 	a.w.mu.Unlock()
 	slices.SortFunc(rs, func(x, y *replicator.Resource) int { return strings.Compare(x.Identifier, y.Identifier) })
 	for _, r := range rs {
+		if a.w.readHook != nil {
+			if err := a.w.readHook(ctx, r.Type, r.Identifier); err != nil {
+				r = replicator.Unreadable(r.Type, r.Identifier, err)
+			}
+		}
 		if err := emit(r); err != nil {
 			return err
 		}

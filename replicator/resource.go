@@ -33,6 +33,16 @@ type Resource struct {
 	// value) by field name, apart from Properties so a snapshot can redact
 	// or encrypt it. Errors mentioning these values are redacted.
 	Secrets map[string]job.Secret `json:"secrets,omitempty"`
+
+	readErr error // set by Unreadable
+}
+
+// Unreadable returns a stand-in a Lister emits for a resource it listed but
+// could not read (access denied to one secret's key, say): the runner
+// reports that resource as failed with err and goes on with the others,
+// instead of the whole listing failing.
+func Unreadable(typ, id string, err error) *Resource {
+	return &Resource{Type: typ, Identifier: id, readErr: err}
 }
 
 // Ref names another resource by type and identifier.

@@ -1325,3 +1325,29 @@ func TestSharedParentIsReadOnce(t *testing.T) {
 		t.Errorf("the shared parent was read %d times, want once", n)
 	}
 }
+
+// One resource a listing cannot read fails alone; the others are replicated.
+func TestUnreadableResourceInABatchFailsAlone(t *testing.T) {
+	w, r := setup(t)
+	for _, id := range []string{"a", "b", "c"} {
+		w.add(typeThing, id)
+	}
+	w.readHook = func(_ context.Context, _, id string) error {
+		if id == "b" {
+			return errors.New("AccessDeniedException: not authorized to perform kms:Decrypt")
+		}
+		return nil
+	}
+	s := spec(typeThing, "")
+	s.ReplicationType = job.Batch
+	st := run(t, r, s)
+	if st.State != job.StateError || len(st.Resources.Succeeded) != 2 || len(st.Resources.Failed) != 1 {
+		t.Fatalf("job %s with %+v, want ERROR with a and c succeeded and b failed", st.State, st.Resources)
+	}
+	if f := st.Resources.Failed[0]; f.ResourceIdentifier != "b" || !strings.Contains(f.ErrorMessage, "kms:Decrypt") {
+		t.Errorf("failed outcome = %+v", f)
+	}
+	if got := w.writeLog(); len(got) != 2 {
+		t.Errorf("writes %v, want a and c", got)
+	}
+}

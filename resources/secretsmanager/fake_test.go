@@ -167,6 +167,9 @@ func (f *fake) GetResourcePolicy(_ context.Context, in *awssm.GetResourcePolicyI
 	if err := f.record("GetResourcePolicy"); err != nil {
 		return nil, err
 	}
+	if err := f.fail["GetResourcePolicy:"+aws.ToString(in.SecretId)]; err != nil { // one secret only
+		return nil, err
+	}
 	s := f.find(aws.ToString(in.SecretId))
 	if s == nil {
 		return nil, apiErr("ResourceNotFoundException")

@@ -112,7 +112,7 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 			withValue = append(withValue, m.arn)
 		}
 	}
-	current, err := batchValues(ctx, c, withValue)
+	current, unreadable, err := batchValues(ctx, c, withValue)
 	if err != nil {
 		return nil, err
 	}
@@ -120,16 +120,28 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(callsPerPage)
 	for i, m := range metas {
+		if err := unreadable[m.arn]; err != nil {
+			resources[i] = replicator.Unreadable(TypeName, m.arn, err)
+			continue
+		}
 		cur, ok := current[m.arn]
 		if m.hasStage(stageCurrent) && !ok {
 			continue // gone since listed
 		}
 		g.Go(func() error {
+			// A secret that cannot be read fails alone; the job goes on.
+			fail := func(err error) error {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				resources[i] = replicator.Unreadable(TypeName, m.arn, err)
+				return nil
+			}
 			var prev *value
 			if cur != nil && m.hasStage(stagePrevious) {
 				var err error
 				if prev, err = getValue(gctx, c, m.arn, stagePrevious); err != nil {
-					return err
+					return fail(err)
 				}
 			}
 			policy, err := getPolicy(gctx, c, m.arn)
@@ -137,7 +149,7 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 				if gone(err) {
 					return nil
 				}
-				return err
+				return fail(err)
 			}
 			resources[i], err = describe(m, cur, prev, policy)
 			return err
@@ -151,48 +163,50 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 
 // batchValues reads the AWSCURRENT values of the secrets named by ARN,
 // 20 per BatchGetSecretValue call. Secrets gone since they were listed
-// are absent from the result. moto fails a whole batch with
-// ResourceNotFoundException when one secret has no value (AWS reports it
-// in Errors); such a batch is read again one secret at a time.
-func batchValues(ctx context.Context, c secretsAPI, arns []string) (map[string]*value, error) {
+// are absent from the result; secrets the source refused to read (say,
+// access to their KMS key denied) are in unreadable. moto fails a whole
+// batch with ResourceNotFoundException when one secret has no value (AWS
+// reports it in Errors); such a batch is read again one secret at a time.
+func batchValues(ctx context.Context, c secretsAPI, arns []string) (values map[string]*value, unreadable map[string]error, err error) {
 	var mu sync.Mutex
-	out := make(map[string]*value, len(arns))
+	values, unreadable = make(map[string]*value, len(arns)), map[string]error{}
 	g, gctx := errgroup.WithContext(ctx)
 	for chunk := range slices.Chunk(arns, batchSize) {
 		g.Go(func() error {
-			found, err := batchChunk(gctx, c, chunk)
+			found, failed, err := batchChunk(gctx, c, chunk)
 			mu.Lock()
 			defer mu.Unlock()
-			maps.Copy(out, found)
+			maps.Copy(values, found)
+			maps.Copy(unreadable, failed)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return values, unreadable, nil
 }
 
 // batchChunk reads the values of up to batchSize secrets.
-func batchChunk(ctx context.Context, c secretsAPI, chunk []string) (map[string]*value, error) {
-	out := make(map[string]*value, len(chunk))
+func batchChunk(ctx context.Context, c secretsAPI, chunk []string) (map[string]*value, map[string]error, error) {
+	out, failed := make(map[string]*value, len(chunk)), map[string]error{}
 	pages := awssm.NewBatchGetSecretValuePaginator(c, &awssm.BatchGetSecretValueInput{SecretIdList: chunk})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
 			if !hasCode(err, "ResourceNotFoundException") {
-				return nil, fmt.Errorf("reading the values of %d secrets: %w", len(chunk), err)
+				return nil, nil, fmt.Errorf("reading the values of %d secrets: %w", len(chunk), err)
 			}
 			for _, a := range chunk {
 				v, err := getValue(ctx, c, a, stageCurrent)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				if v != nil {
 					out[a] = v
 				}
 			}
-			return out, nil
+			return out, failed, nil
 		}
 		for _, e := range page.SecretValues {
 			out[aws.ToString(e.ARN)] = &value{versionID: aws.ToString(e.VersionId), str: e.SecretString, bin: e.SecretBinary}
@@ -202,10 +216,9 @@ func batchChunk(ctx context.Context, c secretsAPI, chunk []string) (map[string]*
 			case "ResourceNotFoundException", "InvalidRequestException":
 				// deleted, or scheduled for deletion, since listed
 			default:
-				return nil, fmt.Errorf("reading the value of secret %s: %s: %s",
-					aws.ToString(e.SecretId), aws.ToString(e.ErrorCode), aws.ToString(e.Message))
+				failed[aws.ToString(e.SecretId)] = fmt.Errorf("reading its value: %s: %s", aws.ToString(e.ErrorCode), aws.ToString(e.Message))
 			}
 		}
 	}
-	return out, nil
+	return out, failed, nil
 }

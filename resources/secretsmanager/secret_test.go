@@ -624,7 +624,7 @@ func TestBatchValuesChunksByTwenty(t *testing.T) {
 	for i := range 45 {
 		arns = append(arns, f.add(fmt.Sprintf("s%02d", i), fmt.Sprintf("Sfx%03d", i), "v").arn)
 	}
-	got, err := batchValues(context.Background(), f, arns)
+	got, _, err := batchValues(context.Background(), f, arns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +647,7 @@ func TestBatchValuesSkipsGoneSecretsAndFallsBackOnMotoQuirk(t *testing.T) {
 			gone := f.add("gone", "GGGGGG", "vg")
 			b := f.add("b", "BBBBBB", "vb").arn
 			f.secrets = slices.DeleteFunc(f.secrets, func(s *fakeSecret) bool { return s == gone }) // deleted after listing
-			got, err := batchValues(context.Background(), f, []string{a, gone.arn, b})
+			got, _, err := batchValues(context.Background(), f, []string{a, gone.arn, b})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -692,5 +692,32 @@ func TestDescriptionPrintsNoValue(t *testing.T) {
 	}
 	if r.Secrets[ValueCurrent] != job.Secret("cur-Value-2") {
 		t.Errorf("current value not held")
+	}
+}
+
+// A secret that cannot be read is emitted as unreadable (the runner fails
+// it alone); the others are listed.
+func TestListEmitsAnUnreadableSecretAndGoesOn(t *testing.T) {
+	f := newFake()
+	f.add("a", "AAAAAA", "va")
+	denied := f.add("b", "BBBBBB", "vb").arn
+	f.add("c", "CCCCCC", "vc")
+	f.fail["GetResourcePolicy:"+denied] = apiErr("AccessDeniedException")
+	var listed []*replicator.Resource
+	err := adapterWith(f).List(context.Background(), &replicator.Source{}, "", func(r *replicator.Resource) error {
+		listed = append(listed, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List = %v, want the other secrets listed", err)
+	}
+	if len(listed) != 3 {
+		t.Fatalf("%d resources emitted, want 3 (one unreadable)", len(listed))
+	}
+	for _, r := range listed {
+		readable := len(r.Properties) > 0
+		if (r.Identifier == denied) == readable {
+			t.Errorf("%s emitted readable=%v", r.Identifier, readable)
+		}
 	}
 }
