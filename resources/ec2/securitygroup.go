@@ -502,7 +502,10 @@ func (gt *groupTarget) create(ctx context.Context, srcID string, ref groupRef, t
 		in.VpcId = aws.String(ref.VpcID)
 	}
 	out, err := gt.c.CreateSecurityGroup(ctx, in)
-	if hasCode(err, "InvalidGroup.Duplicate") {
+	// Created meanwhile by a concurrent write (its placeholder, say): moto
+	// says InvalidGroup.Duplicate, LocalStack, which checks the custom id
+	// first, InvalidSecurityGroupId.DuplicateCustomId.
+	if hasCode(err, "InvalidGroup.Duplicate", "InvalidSecurityGroupId.DuplicateCustomId") {
 		if grp, err = gt.find(ctx, srcID); grp == nil && err == nil {
 			grp, err = findGroupByName(ctx, gt.c, ref.VpcID, ref.Name)
 		}
