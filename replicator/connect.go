@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,9 +59,12 @@ func callerAccount(ctx context.Context, cfg aws.Config, timeout time.Duration) (
 	return aws.ToString(out.Account), nil
 }
 
-// connectRetryer retries a connection test only when it is throttled (a
-// busy account is reachable), up to 6 attempts with backoff; an unreachable
-// endpoint or rejected credentials fail at once, with their own error.
+// connectRetryer retries a connection test when it is throttled (a busy
+// account is reachable) or when an established connection broke (the
+// server closed a kept-alive connection: "connection reset", "use of closed
+// network connection"), up to 6 attempts with backoff. An endpoint that
+// cannot be dialled (refused, unknown host) or rejected credentials fail at
+// once, with their own error.
 func connectRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = 6
@@ -69,7 +73,11 @@ func connectRetryer() aws.Retryer {
 			if isThrottle.IsErrorThrottle(err) == aws.TrueTernary {
 				return aws.TrueTernary
 			}
-			return aws.FalseTernary
+			var opErr *net.OpError
+			if errors.As(err, &opErr) && opErr.Op == "dial" {
+				return aws.FalseTernary
+			}
+			return (retry.RetryableConnectionError{}).IsErrorRetryable(err)
 		})}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1350,4 +1351,33 @@ func TestUnreadableResourceInABatchFailsAlone(t *testing.T) {
 	if got := w.writeLog(); len(got) != 2 {
 		t.Errorf("writes %v, want a and c", got)
 	}
+}
+
+// A connection test whose kept-alive connection the server closed is
+// retried; an endpoint that refuses connections is not (see the
+// unreachable-endpoint tests).
+func TestBrokenConnectionDuringConnectionTestIsRetried(t *testing.T) {
+	w, r := setup(t)
+	w.add(typeThing, "a")
+	src := &brokenOnceSTS{fakeSTS: fakeSTS{account: sourceAccount}}
+	s := spec(typeThing, "a")
+	s.Source, s.Target = configsFor(&src.fakeSTS, &fakeSTS{account: targetAccount})
+	s.Source.HTTPClient = src
+	st := run(t, r, s)
+	if st.State != job.StateSucceeded {
+		t.Errorf("job %s (%s), want SUCCEEDED after one broken connection", st.State, errorMessage(st))
+	}
+}
+
+// brokenOnceSTS fails its first request as a connection the server closed.
+type brokenOnceSTS struct {
+	fakeSTS
+	broke atomic.Bool
+}
+
+func (f *brokenOnceSTS) Do(req *http.Request) (*http.Response, error) {
+	if !f.broke.Swap(true) {
+		return nil, errors.New("read tcp 127.0.0.1:50000->127.0.0.1:4566: use of closed network connection")
+	}
+	return f.fakeSTS.Do(req)
 }
