@@ -28,7 +28,9 @@ var (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.Main(m, &env) }
+// Every end-to-end test runs against both targets (testenv.ForEachTarget):
+// moto server and a real LocalStack.
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.WithLocalStack("iam", "sts")) }
 
 const (
 	src = fixture.SourceAccount
@@ -286,10 +288,11 @@ func setupURLs(t *testing.T, srcURL, tgtURL, targetAccount string) (clients, rep
 	return c, fixture.Spec(ctx, t, srcURL, tgtURL, targetAccount), runner(t)
 }
 
-func setup(t *testing.T, targetAccount string) (clients, replicator.Spec, *replicator.Runner) {
+// setup prepares a job from the source to tgt, in targetAccount ("" for
+// the default). ForEachTarget has reset both.
+func setup(t *testing.T, tgt testenv.Target, targetAccount string) (clients, replicator.Spec, *replicator.Runner) {
 	t.Helper()
-	e := testenv.Require(t, env)
-	return setupURLs(t, e.Source.URL(), e.Target.URL(), targetAccount)
+	return setupURLs(t, env.Source.URL(), tgt.URL(), targetAccount)
 }
 
 // outcome returns the outcome of the resource (typ, id) in st's list.
@@ -314,266 +317,301 @@ func seedAppRole(t *testing.T, c *awsiam.Client) string {
 }
 
 func TestRoleByNameCopiesEverything(t *testing.T) {
-	c, spec, r := setup(t, src)
-	seedAppRole(t, c.src)
-	source := getRole(t, c.src, appRole.Name)
-	if diff := cmp.Diff(sorted(appRole), source.role); diff != "" {
-		t.Fatalf("the seeded source role is not as meant (-want +got):\n%s", diff)
-	}
-
-	spec.ResourceType, spec.Identifier = iam.TypeNameRole, appRole.Name
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-
-	got := getRole(t, c.tgt, appRole.Name)
-	if diff := cmp.Diff(source.role, got.role); diff != "" {
-		t.Errorf("target role differs (-source +target):\n%s", diff)
-	}
-	if got.ARN != source.ARN {
-		t.Errorf("target ARN = %s, want the source ARN %s", got.ARN, source.ARN)
-	}
-	if got.CustomIDTag != source.RoleID {
-		t.Errorf("target role was created with _custom_id_ %q, want the source RoleId %q", got.CustomIDTag, source.RoleID)
-	}
-	// moto 5.2.1 ignores _custom_id_ for IAM; LocalStack honours it.
-	t.Logf("source RoleId %s, target RoleId %s (kept: %v)", source.RoleID, got.RoleID, got.RoleID == source.RoleID)
-
-	// The policies it uses were replicated first, as dependencies.
-	for _, p := range []policy{appAccess, keyUse, boundary} {
-		a := policyARN(src, p)
-		if diff := cmp.Diff(p, getPolicy(t, c.tgt, a).policy); diff != "" {
-			t.Errorf("dependency %s differs (-source +target):\n%s", a, diff)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, src)
+		seedAppRole(t, c.src)
+		source := getRole(t, c.src, appRole.Name)
+		if diff := cmp.Diff(sorted(appRole), source.role); diff != "" {
+			t.Fatalf("the seeded source role is not as meant (-want +got):\n%s", diff)
 		}
-		if o := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, a); !o.Dependency || o.Identity != job.IdentitySame {
-			t.Errorf("outcome of %s = %+v, want a dependency with the same identity", a, o)
+
+		spec.ResourceType, spec.Identifier = iam.TypeNameRole, appRole.Name
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+
+		got := getRole(t, c.tgt, appRole.Name)
+		if diff := cmp.Diff(source.role, got.role); diff != "" {
+			t.Errorf("target role differs (-source +target):\n%s", diff)
 		}
-	}
-	if n := len(st.Resources.Succeeded); n != 4 {
-		t.Errorf("%d succeeded, want the role and its 3 policies:\n%s", n, dump(st))
-	}
-	if o := outcome(t, st.Resources.Succeeded, iam.TypeNameRole, appRole.Name); o.Identity != job.IdentitySame || o.TargetARN != source.ARN {
-		t.Errorf("role outcome = %+v, want identity same, target ARN %s", o, source.ARN)
-	}
+		if got.ARN != source.ARN {
+			t.Errorf("target ARN = %s, want the source ARN %s", got.ARN, source.ARN)
+		}
+		if got.CustomIDTag != source.RoleID {
+			t.Errorf("target role was created with _custom_id_ %q, want the source RoleId %q", got.CustomIDTag, source.RoleID)
+		}
+		// moto 5.2.1 ignores _custom_id_ for IAM; LocalStack honours it, so
+		// there the RoleId itself must be kept.
+		if tgt.IsLocalStack() {
+			if got.RoleID != source.RoleID {
+				t.Errorf("target RoleId = %s, want the source RoleId %s (LocalStack keeps it)", got.RoleID, source.RoleID)
+			}
+		} else {
+			t.Logf("source RoleId %s, target RoleId %s (kept: %v)", source.RoleID, got.RoleID, got.RoleID == source.RoleID)
+		}
+
+		// The policies it uses were replicated first, as dependencies.
+		for _, p := range []policy{appAccess, keyUse, boundary} {
+			a := policyARN(src, p)
+			if diff := cmp.Diff(p, getPolicy(t, c.tgt, a).policy); diff != "" {
+				t.Errorf("dependency %s differs (-source +target):\n%s", a, diff)
+			}
+			if o := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, a); !o.Dependency || o.Identity != job.IdentitySame {
+				t.Errorf("outcome of %s = %+v, want a dependency with the same identity", a, o)
+			}
+		}
+		if n := len(st.Resources.Succeeded); n != 4 {
+			t.Errorf("%d succeeded, want the role and its 3 policies:\n%s", n, dump(st))
+		}
+		if o := outcome(t, st.Resources.Succeeded, iam.TypeNameRole, appRole.Name); o.Identity != job.IdentitySame || o.TargetARN != source.ARN {
+			t.Errorf("role outcome = %+v, want identity same, target ARN %s", o, source.ARN)
+		}
+	})
 }
 
 func TestRoleByARNKeepsTheARNInTheSourceAccount(t *testing.T) {
-	c, spec, r := setup(t, src)
-	plain := role{Name: "plain", Trust: trust, Path: "/a/b/"}
-	srcARN := putRole(t, c.src, plain)
-	if want := "arn:aws:iam::111111111111:role/a/b/plain"; srcARN != want {
-		t.Fatalf("seeded role ARN %s, want %s", srcARN, want)
-	}
-	spec.ARN = srcARN
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	got := getRole(t, c.tgt, plain.Name)
-	if got.ARN != srcARN {
-		t.Errorf("target ARN = %s, want the source ARN %s", got.ARN, srcARN)
-	}
-	plain.MaxSessionDuration = 3600 // IAM's default
-	if diff := cmp.Diff(plain, got.role); diff != "" {
-		t.Errorf("target role differs (-want +target):\n%s", diff)
-	}
-	if o := st.Resources.Succeeded[0]; o.Identity != job.IdentitySame || o.TargetARN != srcARN || o.ResourceIdentifier != plain.Name {
-		t.Errorf("outcome = %+v, want identity same for %s", o, srcARN)
-	}
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, src)
+		plain := role{Name: "plain", Trust: trust, Path: "/a/b/"}
+		srcARN := putRole(t, c.src, plain)
+		if want := "arn:aws:iam::111111111111:role/a/b/plain"; srcARN != want {
+			t.Fatalf("seeded role ARN %s, want %s", srcARN, want)
+		}
+		spec.ARN = srcARN
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		got := getRole(t, c.tgt, plain.Name)
+		if got.ARN != srcARN {
+			t.Errorf("target ARN = %s, want the source ARN %s", got.ARN, srcARN)
+		}
+		plain.MaxSessionDuration = 3600 // IAM's default
+		if diff := cmp.Diff(plain, got.role); diff != "" {
+			t.Errorf("target role differs (-want +target):\n%s", diff)
+		}
+		if o := st.Resources.Succeeded[0]; o.Identity != job.IdentitySame || o.TargetARN != srcARN || o.ResourceIdentifier != plain.Name {
+			t.Errorf("outcome = %+v, want identity same for %s", o, srcARN)
+		}
+	})
 }
 
 // Into another account, the ARNs of the policies the role uses name the
 // target account; the documents are copied verbatim.
 func TestRoleIntoDefaultAccountRewritesPolicyARNs(t *testing.T) {
-	c, spec, r := setup(t, "")
-	srcARN := seedAppRole(t, c.src)
-	spec.ResourceType, spec.Identifier = iam.TypeNameRole, appRole.Name
-	st := run(t, r, spec)
-	mustSucceed(t, st)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		srcARN := seedAppRole(t, c.src)
+		spec.ResourceType, spec.Identifier = iam.TypeNameRole, appRole.Name
+		st := run(t, r, spec)
+		mustSucceed(t, st)
 
-	want := appRole
-	want.Boundary = policyARN(def, boundary)
-	want.Managed = []string{policyARN(def, appAccess), policyARN(def, keyUse)}
-	got := getRole(t, c.tgt, appRole.Name)
-	if diff := cmp.Diff(sorted(want), got.role); diff != "" {
-		t.Errorf("target role differs (-want +target):\n%s", diff)
-	}
-	if !strings.Contains(got.Trust, "arn:aws:iam::111111111111:root") {
-		t.Errorf("trust policy %s was changed; want it verbatim", got.Trust)
-	}
-	wantARN := strings.Replace(srcARN, src, def, 1)
-	if got.ARN != wantARN {
-		t.Errorf("target ARN = %s, want %s", got.ARN, wantARN)
-	}
-	if o := outcome(t, st.Resources.Succeeded, iam.TypeNameRole, appRole.Name); o.Identity != job.IdentitySameIdentifier || o.TargetARN != wantARN {
-		t.Errorf("role outcome = %+v, want same_identifier with target ARN %s", o, wantARN)
-	}
-	for _, p := range []policy{appAccess, keyUse, boundary} {
-		o := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
-		if !o.Dependency || o.TargetARN != policyARN(def, p) || o.TargetIdentifier != policyARN(def, p) {
-			t.Errorf("outcome of policy %s = %+v, want a dependency placed at %s", p.Name, o, policyARN(def, p))
+		want := appRole
+		want.Boundary = policyARN(def, boundary)
+		want.Managed = []string{policyARN(def, appAccess), policyARN(def, keyUse)}
+		got := getRole(t, c.tgt, appRole.Name)
+		if diff := cmp.Diff(sorted(want), got.role); diff != "" {
+			t.Errorf("target role differs (-want +target):\n%s", diff)
 		}
-	}
-	if got := getPolicy(t, c.tgt, policyARN(def, keyUse)); got.Document != kmsDoc {
-		t.Errorf("policy document = %s, want it verbatim: %s", got.Document, kmsDoc)
-	}
+		if !strings.Contains(got.Trust, "arn:aws:iam::111111111111:root") {
+			t.Errorf("trust policy %s was changed; want it verbatim", got.Trust)
+		}
+		wantARN := strings.Replace(srcARN, src, def, 1)
+		if got.ARN != wantARN {
+			t.Errorf("target ARN = %s, want %s", got.ARN, wantARN)
+		}
+		if o := outcome(t, st.Resources.Succeeded, iam.TypeNameRole, appRole.Name); o.Identity != job.IdentitySameIdentifier || o.TargetARN != wantARN {
+			t.Errorf("role outcome = %+v, want same_identifier with target ARN %s", o, wantARN)
+		}
+		for _, p := range []policy{appAccess, keyUse, boundary} {
+			o := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
+			if !o.Dependency || o.TargetARN != policyARN(def, p) || o.TargetIdentifier != policyARN(def, p) {
+				t.Errorf("outcome of policy %s = %+v, want a dependency placed at %s", p.Name, o, policyARN(def, p))
+			}
+		}
+		if got := getPolicy(t, c.tgt, policyARN(def, keyUse)); got.Document != kmsDoc {
+			t.Errorf("policy document = %s, want it verbatim: %s", got.Document, kmsDoc)
+		}
+	})
 }
 
 // A role's customer-managed policy is replicated before it, even when the
 // job names only the role; a policy that is already in the target is
 // reused (skipped), not an error.
 func TestRoleDependencyIsReplicatedOrReused(t *testing.T) {
-	c, spec, r := setup(t, "")
-	putPolicy(t, c.src, appAccess)
-	putRole(t, c.src, role{Name: "user", Trust: trust, Managed: []string{policyARN(src, appAccess)}})
-	spec.ResourceType, spec.Identifier = iam.TypeNameRole, "user"
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		putPolicy(t, c.src, appAccess)
+		putRole(t, c.src, role{Name: "user", Trust: trust, Managed: []string{policyARN(src, appAccess)}})
+		spec.ResourceType, spec.Identifier = iam.TypeNameRole, "user"
 
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	dep := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, appAccess))
-	if !dep.Dependency || dep.TargetARN != policyARN(def, appAccess) {
-		t.Errorf("dependency outcome = %+v, want a dependency at %s", dep, policyARN(def, appAccess))
-	}
-	got := getPolicy(t, c.tgt, policyARN(def, appAccess))
-	if diff := cmp.Diff(appAccess, got.policy); diff != "" {
-		t.Errorf("dependency differs (-source +target):\n%s", diff)
-	}
-	if g := getRole(t, c.tgt, "user"); !slices.Equal(g.Managed, []string{policyARN(def, appAccess)}) {
-		t.Errorf("target role has policies %v, want %s", g.Managed, policyARN(def, appAccess))
-	}
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		dep := outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, appAccess))
+		if !dep.Dependency || dep.TargetARN != policyARN(def, appAccess) {
+			t.Errorf("dependency outcome = %+v, want a dependency at %s", dep, policyARN(def, appAccess))
+		}
+		got := getPolicy(t, c.tgt, policyARN(def, appAccess))
+		if diff := cmp.Diff(appAccess, got.policy); diff != "" {
+			t.Errorf("dependency differs (-source +target):\n%s", diff)
+		}
+		if g := getRole(t, c.tgt, "user"); !slices.Equal(g.Managed, []string{policyARN(def, appAccess)}) {
+			t.Errorf("target role has policies %v, want %s", g.Managed, policyARN(def, appAccess))
+		}
 
-	// Again with a second role using the same policy: the policy is there.
-	putRole(t, c.src, role{Name: "user2", Trust: trust, Managed: []string{policyARN(src, appAccess)}})
-	spec.Identifier = "user2"
-	st = run(t, r, spec)
-	mustSucceed(t, st)
-	if o := outcome(t, st.Resources.Skipped, iam.TypeNamePolicy, policyARN(src, appAccess)); !o.Dependency {
-		t.Errorf("existing dependency outcome = %+v, want a skipped dependency", o)
-	}
-	if g := getRole(t, c.tgt, "user2"); !slices.Equal(g.Managed, []string{policyARN(def, appAccess)}) {
-		t.Errorf("second role has policies %v, want %s", g.Managed, policyARN(def, appAccess))
-	}
+		// Again with a second role using the same policy: the policy is there.
+		putRole(t, c.src, role{Name: "user2", Trust: trust, Managed: []string{policyARN(src, appAccess)}})
+		spec.Identifier = "user2"
+		st = run(t, r, spec)
+		mustSucceed(t, st)
+		if o := outcome(t, st.Resources.Skipped, iam.TypeNamePolicy, policyARN(src, appAccess)); !o.Dependency {
+			t.Errorf("existing dependency outcome = %+v, want a skipped dependency", o)
+		}
+		if g := getRole(t, c.tgt, "user2"); !slices.Equal(g.Managed, []string{policyARN(def, appAccess)}) {
+			t.Errorf("second role has policies %v, want %s", g.Managed, policyARN(def, appAccess))
+		}
+	})
 }
 
 func TestRoleTreeFollowsAttachedPolicies(t *testing.T) {
-	c, spec, r := setup(t, src)
-	seedAppRole(t, c.src)
-	putPolicy(t, c.src, other) // not attached: not followed
-	spec.ResourceType, spec.Identifier, spec.ExploreStrategy = iam.TypeNameRole, appRole.Name, job.Tree
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	for _, p := range []policy{appAccess, keyUse, boundary} {
-		outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
-		getPolicy(t, c.tgt, policyARN(src, p))
-	}
-	policyAbsent(t, c.tgt, policyARN(src, other))
-	if n := len(st.Resources.Succeeded) + len(st.Resources.Skipped) + len(st.Resources.Failed); n != 4 {
-		t.Errorf("%d outcomes, want 4 (each resource once):\n%s", n, dump(st))
-	}
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, src)
+		seedAppRole(t, c.src)
+		putPolicy(t, c.src, other) // not attached: not followed
+		spec.ResourceType, spec.Identifier, spec.ExploreStrategy = iam.TypeNameRole, appRole.Name, job.Tree
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		for _, p := range []policy{appAccess, keyUse, boundary} {
+			outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
+			getPolicy(t, c.tgt, policyARN(src, p))
+		}
+		policyAbsent(t, c.tgt, policyARN(src, other))
+		if n := len(st.Resources.Succeeded) + len(st.Resources.Skipped) + len(st.Resources.Failed); n != 4 {
+			t.Errorf("%d outcomes, want 4 (each resource once):\n%s", n, dump(st))
+		}
+	})
 }
 
 func TestPolicyByARN(t *testing.T) {
-	c, spec, r := setup(t, src)
-	srcARN := putPolicy(t, c.src, appAccess)
-	source := getPolicy(t, c.src, srcARN)
-	spec.ARN = srcARN
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	got := getPolicy(t, c.tgt, srcARN)
-	if diff := cmp.Diff(appAccess, got.policy); diff != "" {
-		t.Errorf("target policy differs (-source +target):\n%s", diff)
-	}
-	if got.ARN != srcARN || got.CustomIDTag != source.PolicyID {
-		t.Errorf("target ARN %s, _custom_id_ %q; want %s, %q", got.ARN, got.CustomIDTag, srcARN, source.PolicyID)
-	}
-	t.Logf("source PolicyId %s, target PolicyId %s (kept: %v)", source.PolicyID, got.PolicyID, got.PolicyID == source.PolicyID)
-	if o := st.Resources.Succeeded[0]; o.Identity != job.IdentitySame || o.ResourceIdentifier != srcARN {
-		t.Errorf("outcome = %+v, want identity same", o)
-	}
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, src)
+		srcARN := putPolicy(t, c.src, appAccess)
+		source := getPolicy(t, c.src, srcARN)
+		spec.ARN = srcARN
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		got := getPolicy(t, c.tgt, srcARN)
+		if diff := cmp.Diff(appAccess, got.policy); diff != "" {
+			t.Errorf("target policy differs (-source +target):\n%s", diff)
+		}
+		if got.ARN != srcARN || got.CustomIDTag != source.PolicyID {
+			t.Errorf("target ARN %s, _custom_id_ %q; want %s, %q", got.ARN, got.CustomIDTag, srcARN, source.PolicyID)
+		}
+		// moto 5.2.1 ignores _custom_id_ for IAM; LocalStack honours it, so
+		// there the PolicyId itself must be kept.
+		if tgt.IsLocalStack() {
+			if got.PolicyID != source.PolicyID {
+				t.Errorf("target PolicyId = %s, want the source PolicyId %s (LocalStack keeps it)", got.PolicyID, source.PolicyID)
+			}
+		} else {
+			t.Logf("source PolicyId %s, target PolicyId %s (kept: %v)", source.PolicyID, got.PolicyID, got.PolicyID == source.PolicyID)
+		}
+		if o := st.Resources.Succeeded[0]; o.Identity != job.IdentitySame || o.ResourceIdentifier != srcARN {
+			t.Errorf("outcome = %+v, want identity same", o)
+		}
+	})
 }
 
 func TestPolicyBatchByPathPrefix(t *testing.T) {
-	c, spec, r := setup(t, "")
-	for _, p := range []policy{appAccess, keyUse, other} {
-		putPolicy(t, c.src, p)
-	}
-	spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, `{"PathPrefix": "/team/"}`
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	if n := len(st.Resources.Succeeded); n != 2 {
-		t.Errorf("%d succeeded, want 2:\n%s", n, dump(st))
-	}
-	for _, p := range []policy{appAccess, keyUse} {
-		if diff := cmp.Diff(p, getPolicy(t, c.tgt, policyARN(def, p)).policy); diff != "" {
-			t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		for _, p := range []policy{appAccess, keyUse, other} {
+			putPolicy(t, c.src, p)
 		}
-	}
-	policyAbsent(t, c.tgt, policyARN(def, other))
+		spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, `{"PathPrefix": "/team/"}`
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		if n := len(st.Resources.Succeeded); n != 2 {
+			t.Errorf("%d succeeded, want 2:\n%s", n, dump(st))
+		}
+		for _, p := range []policy{appAccess, keyUse} {
+			if diff := cmp.Diff(p, getPolicy(t, c.tgt, policyARN(def, p)).policy); diff != "" {
+				t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+			}
+		}
+		policyAbsent(t, c.tgt, policyARN(def, other))
+	})
 }
 
 func TestPolicyBatchAll(t *testing.T) {
 	for _, filter := range []string{"", "{}"} {
 		t.Run(filter, func(t *testing.T) {
-			c, spec, r := setup(t, src)
-			for _, p := range []policy{appAccess, other} {
-				putPolicy(t, c.src, p)
-			}
-			spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, filter
-			mustSucceed(t, run(t, r, spec))
-			getPolicy(t, c.tgt, policyARN(src, appAccess))
-			getPolicy(t, c.tgt, policyARN(src, other))
+			testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+				c, spec, r := setup(t, tgt, src)
+				for _, p := range []policy{appAccess, other} {
+					putPolicy(t, c.src, p)
+				}
+				spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, filter
+				mustSucceed(t, run(t, r, spec))
+				getPolicy(t, c.tgt, policyARN(src, appAccess))
+				getPolicy(t, c.tgt, policyARN(src, other))
+			})
 		})
 	}
 }
 
 func TestPolicyBatchByRoleName(t *testing.T) {
-	c, spec, r := setup(t, src)
-	seedAppRole(t, c.src)
-	putPolicy(t, c.src, other)
-	spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, `{"RoleName": "app"}`
-	st := run(t, r, spec)
-	mustSucceed(t, st)
-	// The attached policies; not the boundary, not the other policy.
-	for _, p := range []policy{appAccess, keyUse} {
-		outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
-		if diff := cmp.Diff(p, getPolicy(t, c.tgt, policyARN(src, p)).policy); diff != "" {
-			t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, src)
+		seedAppRole(t, c.src)
+		putPolicy(t, c.src, other)
+		spec.ReplicationType, spec.ResourceType, spec.Identifier = job.Batch, iam.TypeNamePolicy, `{"RoleName": "app"}`
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		// The attached policies; not the boundary, not the other policy.
+		for _, p := range []policy{appAccess, keyUse} {
+			outcome(t, st.Resources.Succeeded, iam.TypeNamePolicy, policyARN(src, p))
+			if diff := cmp.Diff(p, getPolicy(t, c.tgt, policyARN(src, p)).policy); diff != "" {
+				t.Errorf("%s differs (-source +target):\n%s", p.Name, diff)
+			}
 		}
-	}
-	if n := len(st.Resources.Succeeded); n != 2 {
-		t.Errorf("%d succeeded, want 2:\n%s", n, dump(st))
-	}
-	policyAbsent(t, c.tgt, policyARN(src, boundary))
-	policyAbsent(t, c.tgt, policyARN(src, other))
-	roleAbsent(t, c.tgt, "app")
+		if n := len(st.Resources.Succeeded); n != 2 {
+			t.Errorf("%d succeeded, want 2:\n%s", n, dump(st))
+		}
+		policyAbsent(t, c.tgt, policyARN(src, boundary))
+		policyAbsent(t, c.tgt, policyARN(src, other))
+		roleAbsent(t, c.tgt, "app")
 
-	// With a path prefix as well.
-	spec.Identifier = `{"RoleName": "app", "PathPrefix": "/nothing-here/"}`
-	st = run(t, r, spec)
-	mustSucceed(t, st)
-	if n := len(st.Resources.Succeeded) + len(st.Resources.Skipped); n != 0 {
-		t.Errorf("a path prefix nothing is under selected %d policies:\n%s", n, dump(st))
-	}
+		// With a path prefix as well.
+		spec.Identifier = `{"RoleName": "app", "PathPrefix": "/nothing-here/"}`
+		st = run(t, r, spec)
+		mustSucceed(t, st)
+		if n := len(st.Resources.Succeeded) + len(st.Resources.Skipped); n != 0 {
+			t.Errorf("a path prefix nothing is under selected %d policies:\n%s", n, dump(st))
+		}
+	})
 }
 
 func TestPolicyBatchRejectsBadFilters(t *testing.T) {
-	_, spec, r := setup(t, "")
-	spec.ReplicationType, spec.ResourceType = job.Batch, iam.TypeNamePolicy
-	for _, tc := range []struct{ filter, want string }{
-		{`{"RoleName": "a", "UserName": "b"}`, `both "RoleName" and "UserName"`},
-		{`{"Role": "a"}`, `unknown key "Role"`},
-		{`/team/`, "not a JSON object"},
-		{`{"PathPrefix": "team"}`, `does not start with "/"`},
-	} {
-		spec.Identifier = tc.filter
-		st := run(t, r, spec)
-		if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, tc.want) ||
-			!strings.Contains(*st.ErrorMessage, `"GroupName", "RoleName", "UserName"`) {
-			t.Errorf("filter %s: %s, want ERROR containing %q and the accepted keys", tc.filter, dump(st), tc.want)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		_, spec, r := setup(t, tgt, "")
+		spec.ReplicationType, spec.ResourceType = job.Batch, iam.TypeNamePolicy
+		for _, tc := range []struct{ filter, want string }{
+			{`{"RoleName": "a", "UserName": "b"}`, `both "RoleName" and "UserName"`},
+			{`{"Role": "a"}`, `unknown key "Role"`},
+			{`/team/`, "not a JSON object"},
+			{`{"PathPrefix": "team"}`, `does not start with "/"`},
+		} {
+			spec.Identifier = tc.filter
+			st := run(t, r, spec)
+			if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, tc.want) ||
+				!strings.Contains(*st.ErrorMessage, `"GroupName", "RoleName", "UserName"`) {
+				t.Errorf("filter %s: %s, want ERROR containing %q and the accepted keys", tc.filter, dump(st), tc.want)
+			}
 		}
-	}
-	spec.Identifier = `{"RoleName": "nobody"}`
-	st := run(t, r, spec)
-	if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, `RoleName "nobody"`) {
-		t.Errorf("missing role: %s, want ERROR naming it", dump(st))
-	}
+		spec.Identifier = `{"RoleName": "nobody"}`
+		st := run(t, r, spec)
+		if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, `RoleName "nobody"`) {
+			t.Errorf("missing role: %s, want ERROR naming it", dump(st))
+		}
+	})
 }
 
 // AWS-managed policies are attached by reference. moto knows them only
@@ -636,61 +674,84 @@ func TestAWSManagedPolicies(t *testing.T) {
 			}
 		}
 	})
+
+	// LocalStack, unlike a default moto server, knows the AWS-managed
+	// policies, so it takes the role with them attached by reference.
+	t.Run("localstack attaches them by reference", func(t *testing.T) {
+		tgt := testenv.RequireTarget(t, env, testenv.KindLocalStack)
+		c, spec, r := setupURLs(t, managed.URL(), tgt.URL(), "")
+		spec.ResourceType, spec.Identifier = iam.TypeNameRole, reader.Name
+		st := run(t, r, spec)
+		mustSucceed(t, st)
+		got := getRole(t, c.tgt, reader.Name)
+		if want := []string{policyARN(def, keyUse), readOnly}; !slices.Equal(got.Managed, want) {
+			t.Errorf("target role has policies %v, want %v", got.Managed, want)
+		}
+		for _, o := range st.Resources.Succeeded {
+			if o.ResourceIdentifier == readOnly {
+				t.Errorf("the AWS-managed policy was replicated: %+v", o)
+			}
+		}
+	})
 }
 
 func TestAlreadyExistingIsAnErrorOrSkipped(t *testing.T) {
-	c, spec, r := setup(t, "")
-	putRole(t, c.src, role{Name: "app", Trust: trust, Description: "source"})
-	putRole(t, c.tgt, role{Name: "app", Trust: trust, Description: "already here"})
-	spec.ResourceType, spec.Identifier = iam.TypeNameRole, "app"
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		c, spec, r := setup(t, tgt, "")
+		putRole(t, c.src, role{Name: "app", Trust: trust, Description: "source"})
+		putRole(t, c.tgt, role{Name: "app", Trust: trust, Description: "already here"})
+		spec.ResourceType, spec.Identifier = iam.TypeNameRole, "app"
 
-	st := run(t, r, spec)
-	if st.State != job.StateError || len(st.Resources.Failed) != 1 || st.ErrorMessage == nil ||
-		!strings.Contains(*st.ErrorMessage, "already exists") || !strings.Contains(*st.ErrorMessage, "ignore_already_existing") {
-		t.Errorf("without ignore_already_existing: %s, want ERROR naming the fix", dump(st))
-	}
-	spec.IgnoreAlreadyExisting = true
-	st = run(t, r, spec)
-	mustSucceed(t, st)
-	if len(st.Resources.Skipped) != 1 || len(st.Resources.Succeeded) != 0 {
-		t.Errorf("with ignore_already_existing: %+v, want one skipped", st.Resources)
-	}
-	if got := getRole(t, c.tgt, "app"); got.Description != "already here" {
-		t.Errorf("existing target role changed: description %q", got.Description)
-	}
+		st := run(t, r, spec)
+		if st.State != job.StateError || len(st.Resources.Failed) != 1 || st.ErrorMessage == nil ||
+			!strings.Contains(*st.ErrorMessage, "already exists") || !strings.Contains(*st.ErrorMessage, "ignore_already_existing") {
+			t.Errorf("without ignore_already_existing: %s, want ERROR naming the fix", dump(st))
+		}
+		spec.IgnoreAlreadyExisting = true
+		st = run(t, r, spec)
+		mustSucceed(t, st)
+		if len(st.Resources.Skipped) != 1 || len(st.Resources.Succeeded) != 0 {
+			t.Errorf("with ignore_already_existing: %+v, want one skipped", st.Resources)
+		}
+		if got := getRole(t, c.tgt, "app"); got.Description != "already here" {
+			t.Errorf("existing target role changed: description %q", got.Description)
+		}
 
-	// A policy, likewise.
-	putPolicy(t, c.src, keyUse)
-	existing := keyUse
-	existing.Description = "already here"
-	putPolicy(t, c.tgt, existing)
-	spec.ResourceType, spec.Identifier, spec.IgnoreAlreadyExisting = iam.TypeNamePolicy, policyARN(src, keyUse), false
-	st = run(t, r, spec)
-	if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, "already exists") {
-		t.Errorf("existing policy: %s, want ERROR", dump(st))
-	}
-	spec.IgnoreAlreadyExisting = true
-	st = run(t, r, spec)
-	mustSucceed(t, st)
-	if len(st.Resources.Skipped) != 1 {
-		t.Errorf("existing policy with ignore_already_existing: %+v, want one skipped", st.Resources)
-	}
-	if got := getPolicy(t, c.tgt, policyARN(def, keyUse)); got.Description != "already here" {
-		t.Errorf("existing target policy changed: description %q", got.Description)
-	}
+		// A policy, likewise.
+		putPolicy(t, c.src, keyUse)
+		existing := keyUse
+		existing.Description = "already here"
+		putPolicy(t, c.tgt, existing)
+		spec.ResourceType, spec.Identifier, spec.IgnoreAlreadyExisting = iam.TypeNamePolicy, policyARN(src, keyUse), false
+		st = run(t, r, spec)
+		if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, "already exists") {
+			t.Errorf("existing policy: %s, want ERROR", dump(st))
+		}
+		spec.IgnoreAlreadyExisting = true
+		st = run(t, r, spec)
+		mustSucceed(t, st)
+		if len(st.Resources.Skipped) != 1 {
+			t.Errorf("existing policy with ignore_already_existing: %+v, want one skipped", st.Resources)
+		}
+		if got := getPolicy(t, c.tgt, policyARN(def, keyUse)); got.Description != "already here" {
+			t.Errorf("existing target policy changed: description %q", got.Description)
+		}
+	})
 }
 
 func TestMissingResourcesEndInError(t *testing.T) {
-	_, spec, r := setup(t, "")
-	for typ, id := range map[string]string{
-		iam.TypeNameRole:   "nobody",
-		iam.TypeNamePolicy: "arn:aws:iam::111111111111:policy/nothing",
-	} {
-		spec.ResourceType, spec.Identifier = typ, id
-		st := run(t, r, spec)
-		want := `"` + id + `" does not exist in the source (account 111111111111`
-		if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, want) {
-			t.Errorf("%s %s: %s, want ERROR containing %q", typ, id, dump(st), want)
+	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
+		_, spec, r := setup(t, tgt, "")
+		for typ, id := range map[string]string{
+			iam.TypeNameRole:   "nobody",
+			iam.TypeNamePolicy: "arn:aws:iam::111111111111:policy/nothing",
+		} {
+			spec.ResourceType, spec.Identifier = typ, id
+			st := run(t, r, spec)
+			want := `"` + id + `" does not exist in the source (account 111111111111`
+			if st.State != job.StateError || st.ErrorMessage == nil || !strings.Contains(*st.ErrorMessage, want) {
+				t.Errorf("%s %s: %s, want ERROR containing %q", typ, id, dump(st), want)
+			}
 		}
-	}
+	})
 }
