@@ -236,8 +236,8 @@ func TestReplicateByARNKeepsTheARNInTheSourceAccount(t *testing.T) {
 }
 
 // Into another account the name and ARN suffix are kept, but the ARN (the
-// identifier) names the target account: the outcome says "different" and
-// gives the target ARN.
+// identifier) names the target account: the outcome says "same_identifier"
+// (all of the ARN kept but the account) and gives the target ARN.
 func TestReplicateByNameIntoDefaultAccount(t *testing.T) {
 	testenv.ForEachTarget(t, env, func(t *testing.T, tgt testenv.Target) {
 		c, spec, r := setup(t, tgt, "")
