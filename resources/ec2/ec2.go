@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/replicator"
@@ -89,21 +88,6 @@ func Register(reg *replicator.Registry) {
 	reg.Register(NewVPC())
 	reg.Register(NewSubnet())
 	reg.Register(NewSecurityGroup())
-}
-
-// errorCode returns the API error code of err, or "".
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// hasCode reports whether err is an API error with one of codes.
-func hasCode(err error, codes ...string) bool {
-	c := errorCode(err)
-	return c != "" && slices.Contains(codes, c)
 }
 
 // partition returns the ARN partition of a region.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/internal/coalesce"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
@@ -99,7 +100,7 @@ func isDefaultGroup(g types.SecurityGroup) bool { return aws.ToString(g.GroupNam
 // describeGroup returns the group with the given id, or nil if there is none.
 func describeGroup(ctx context.Context, c ec2API, id string) (*types.SecurityGroup, error) {
 	out, err := c.DescribeSecurityGroups(ctx, &awsec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-	if hasCode(err, "InvalidGroup.NotFound", "InvalidGroupId.Malformed", "InvalidGroupId.NotFound") {
+	if apierr.Has(err, "InvalidGroup.NotFound", "InvalidGroupId.Malformed", "InvalidGroupId.NotFound") {
 		return nil, nil
 	}
 	if err != nil {
@@ -505,7 +506,7 @@ func (gt *groupTarget) create(ctx context.Context, srcID string, ref groupRef, t
 	// Created meanwhile by a concurrent write (its placeholder, say): moto
 	// says InvalidGroup.Duplicate, LocalStack, which checks the custom id
 	// first, InvalidSecurityGroupId.DuplicateCustomId.
-	if hasCode(err, "InvalidGroup.Duplicate", "InvalidSecurityGroupId.DuplicateCustomId") {
+	if apierr.Has(err, "InvalidGroup.Duplicate", "InvalidSecurityGroupId.DuplicateCustomId") {
 		if grp, err = gt.find(ctx, srcID); grp == nil && err == nil {
 			grp, err = findGroupByName(ctx, gt.c, ref.VpcID, ref.Name)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -75,7 +76,7 @@ func (*Subnet) IdentifierFromARN(_ context.Context, _ *replicator.Source, a arn.
 // describeSubnet returns the subnet with the given id, or nil if there is none.
 func describeSubnet(ctx context.Context, c ec2API, id string) (*types.Subnet, error) {
 	out, err := c.DescribeSubnets(ctx, &awsec2.DescribeSubnetsInput{SubnetIds: []string{id}})
-	if hasCode(err, "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed") {
+	if apierr.Has(err, "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed") {
 		return nil, nil
 	}
 	if err != nil {

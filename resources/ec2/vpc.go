@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -149,7 +150,7 @@ func vpcIPv6Blocks(vpc *types.Vpc) []ipv6Block {
 // describeVPC returns the VPC with the given id, or nil if there is none.
 func describeVPC(ctx context.Context, c ec2API, id string) (*types.Vpc, error) {
 	out, err := c.DescribeVpcs(ctx, &awsec2.DescribeVpcsInput{VpcIds: []string{id}})
-	if hasCode(err, "InvalidVpcID.NotFound", "InvalidVpcID.Malformed") {
+	if apierr.Has(err, "InvalidVpcID.NotFound", "InvalidVpcID.Malformed") {
 		return nil, nil
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"net/url"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/replicator"
@@ -72,12 +70,6 @@ const (
 	codeNoSuchEntity        = "NoSuchEntity"
 	codeEntityAlreadyExists = "EntityAlreadyExists"
 )
-
-// hasCode reports whether err is an IAM API error with the given code.
-func hasCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
-}
 
 // decodeDocument returns a policy document as JSON. IAM returns documents
 // (trust policies, inline policies, policy versions) URL-encoded as RFC 3986

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -113,7 +114,7 @@ func (p *Policy) Read(ctx context.Context, src *replicator.Source, id string) (*
 func (p *Policy) read(ctx context.Context, c iamAPI, policyARN string) (*replicator.Resource, error) {
 	out, err := c.GetPolicy(ctx, &awsiam.GetPolicyInput{PolicyArn: aws.String(policyARN)})
 	if err != nil {
-		if hasCode(err, codeNoSuchEntity) {
+		if apierr.Has(err, codeNoSuchEntity) {
 			return nil, fmt.Errorf("%w: policy %s: %w", replicator.ErrNotFound, policyARN, err)
 		}
 		return nil, fmt.Errorf("getting policy %s: %w", policyARN, err)
@@ -128,7 +129,7 @@ func (p *Policy) read(ctx context.Context, c iamAPI, policyARN string) (*replica
 	}
 	ver, err := c.GetPolicyVersion(ctx, &awsiam.GetPolicyVersionInput{PolicyArn: aws.String(policyARN), VersionId: pol.DefaultVersionId})
 	if err != nil {
-		if hasCode(err, codeNoSuchEntity) {
+		if apierr.Has(err, codeNoSuchEntity) {
 			return nil, fmt.Errorf("%w: policy %s version %s: %w", replicator.ErrNotFound, policyARN, props.DefaultVersionID, err)
 		}
 		return nil, fmt.Errorf("getting version %s of policy %s: %w", props.DefaultVersionID, policyARN, err)
@@ -233,7 +234,7 @@ func (p *Policy) List(ctx context.Context, src *replicator.Source, filter string
 	for more() {
 		arns, err := next(ctx)
 		if err != nil {
-			if f.Principal != "" && hasCode(err, codeNoSuchEntity) {
+			if f.Principal != "" && apierr.Has(err, codeNoSuchEntity) {
 				return fmt.Errorf("%w: %s %q: %w", replicator.ErrNotFound, f.Principal, f.Name, err)
 			}
 			return err
@@ -272,7 +273,7 @@ func (p *Policy) readAll(ctx context.Context, c iamAPI, arns []string) ([]*repli
 	for i, a := range arns {
 		g.Go(func() error {
 			r, err := p.read(gctx, c, a)
-			if hasCode(err, codeNoSuchEntity) {
+			if apierr.Has(err, codeNoSuchEntity) {
 				return nil
 			}
 			resources[i] = r
@@ -314,7 +315,7 @@ func (p *Policy) Write(ctx context.Context, tgt *replicator.Target, r *replicato
 		Tags:           createTags(r.Tags, props.PolicyID),
 	})
 	if err != nil {
-		if hasCode(err, codeEntityAlreadyExists) {
+		if apierr.Has(err, codeEntityAlreadyExists) {
 			// The policy the target holds under this name is the one in the
 			// target account with the same path and name.
 			existing := rewriteAccount(srcARN, accountOf(srcARN), tgt.AccountID)

@@ -11,6 +11,7 @@ import (
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -108,7 +109,7 @@ func (rl *Role) Read(ctx context.Context, src *replicator.Source, name string) (
 	c := rl.client(&src.Endpoint)
 	out, err := c.GetRole(ctx, &awsiam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
-		if hasCode(err, codeNoSuchEntity) {
+		if apierr.Has(err, codeNoSuchEntity) {
 			return nil, fmt.Errorf("%w: role %q: %w", replicator.ErrNotFound, name, err)
 		}
 		return nil, fmt.Errorf("getting role %q: %w", name, err)
@@ -250,7 +251,7 @@ func (rl *Role) Write(ctx context.Context, tgt *replicator.Target, r *replicator
 	}
 	c := rl.client(&tgt.Endpoint)
 	if _, err := c.CreateRole(ctx, in); err != nil {
-		if hasCode(err, codeEntityAlreadyExists) {
+		if apierr.Has(err, codeEntityAlreadyExists) {
 			placed, _ := rl.placed(ctx, c, props.RoleName)
 			return placed, fmt.Errorf("%w: role %q", replicator.ErrAlreadyExists, props.RoleName)
 		}
@@ -290,10 +291,10 @@ func (rl *Role) configure(ctx context.Context, c iamAPI, tgt *replicator.Target,
 		switch {
 		case err == nil:
 			attached = append(attached, a)
-		case hasCode(err, codeNoSuchEntity) && isAWSManaged(a):
+		case apierr.Has(err, codeNoSuchEntity) && isAWSManaged(a):
 			errs = append(errs, fmt.Errorf("attaching AWS-managed policy %s: the target does not have it "+
 				"(moto knows AWS-managed policies only when started with MOTO_IAM_LOAD_MANAGED_POLICIES=true): %w", a, err))
-		case hasCode(err, codeNoSuchEntity):
+		case apierr.Has(err, codeNoSuchEntity):
 			errs = append(errs, fmt.Errorf("attaching customer-managed policy %s (%s in the source): the target does not have it: %w", a, src, err))
 		default:
 			errs = append(errs, fmt.Errorf("attaching managed policy %s: %w", a, err))

@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
 
@@ -179,21 +178,13 @@ func (k *Key) Read(ctx context.Context, src *replicator.Source, id string) (*rep
 // sourceError maps a DescribeKey error on the source to the replicator's
 // sentinels.
 func sourceError(id string, err error) error {
-	switch errorCode(err) {
+	switch apierr.Code(err) {
 	case "NotFoundException":
 		return fmt.Errorf("%w: KMS key %q: %w", replicator.ErrNotFound, id, err)
 	case "InvalidArnException":
 		return fmt.Errorf("%w: KMS key %q: %w", replicator.ErrInvalidIdentifier, id, err)
 	}
 	return fmt.Errorf("describing KMS key %q: %w", id, err)
-}
-
-func errorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
 }
 
 func multiRegionKeyType(md *types.KeyMetadata) string {
@@ -308,7 +299,7 @@ func (k *Key) Write(ctx context.Context, tgt *replicator.Target, r *replicator.R
 	}
 	out, err := c.CreateKey(ctx, in)
 	if err != nil {
-		if errorCode(err) == "AlreadyExistsException" {
+		if apierr.Code(err) == "AlreadyExistsException" {
 			return replicator.Placed{}, fmt.Errorf("%w: KMS key %s", replicator.ErrAlreadyExists, srcID)
 		}
 		return replicator.Placed{}, fmt.Errorf("creating KMS key %s: %w", srcID, err)
@@ -354,7 +345,7 @@ func findCopy(ctx context.Context, c kmsAPI, srcID string) (replicator.Placed, b
 			return replicator.Placed{}, false, fmt.Errorf("KMS key %s exists in the target but is pending deletion: cancel the deletion (CancelKeyDeletion) to use it, or reset the target", srcID)
 		}
 		return replicator.Placed{Identifier: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn)}, true, nil
-	case err != nil && errorCode(err) != "NotFoundException":
+	case err != nil && apierr.Code(err) != "NotFoundException":
 		return replicator.Placed{}, false, fmt.Errorf("looking for KMS key %s in the target: %w", srcID, err)
 	}
 	pages := awskms.NewListKeysPaginator(c, &awskms.ListKeysInput{})
@@ -367,7 +358,7 @@ func findCopy(ctx context.Context, c kmsAPI, srcID string) (replicator.Placed, b
 			id := aws.ToString(entry.KeyId)
 			tags, err := tagsOf(ctx, c, id)
 			if err != nil {
-				if errorCode(err) == "NotFoundException" {
+				if apierr.Code(err) == "NotFoundException" {
 					continue // deleted since it was listed
 				}
 				return replicator.Placed{}, false, fmt.Errorf("listing the tags of target key %s: %w", id, err)
@@ -377,7 +368,7 @@ func findCopy(ctx context.Context, c kmsAPI, srcID string) (replicator.Placed, b
 			}
 			d, err := c.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String(id)})
 			if err != nil {
-				if errorCode(err) == "NotFoundException" {
+				if apierr.Code(err) == "NotFoundException" {
 					continue
 				}
 				return replicator.Placed{}, false, fmt.Errorf("describing target key %s: %w", id, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/internal/pipeline"
 	"github.com/awsreplicator/awsreplicator/replicator"
 )
@@ -194,7 +195,7 @@ func batchChunk(ctx context.Context, c secretsAPI, chunk []string) (map[string]*
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			if !hasCode(err, "ResourceNotFoundException") {
+			if !apierr.Has(err, "ResourceNotFoundException") {
 				return nil, nil, fmt.Errorf("reading the values of %d secrets: %w", len(chunk), err)
 			}
 			for _, a := range chunk {

@@ -14,9 +14,9 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/internal/coalesce"
 	"github.com/awsreplicator/awsreplicator/job"
 	"github.com/awsreplicator/awsreplicator/replicator"
@@ -229,7 +229,7 @@ func (s *Secret) Read(ctx context.Context, src *replicator.Source, id string) (*
 	c := s.client(&src.Endpoint)
 	out, err := c.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(id)})
 	if err != nil {
-		if hasCode(err, "ResourceNotFoundException") {
+		if apierr.Has(err, "ResourceNotFoundException") {
 			return nil, fmt.Errorf("%w: secret %q: %w", replicator.ErrNotFound, id, err)
 		}
 		return nil, fmt.Errorf("describing secret %q: %w", id, err)
@@ -411,11 +411,11 @@ func (s *Secret) Write(ctx context.Context, tgt *replicator.Target, r *replicato
 	start := time.Now()
 	out, err := c.CreateSecret(ctx, in)
 	if err != nil {
-		if hasCode(err, "ResourceExistsException") {
+		if apierr.Has(err, "ResourceExistsException") {
 			placed, _ := readBack(ctx, c, props.Name) // best effort: the error says what matters
 			return placed, fmt.Errorf("%w: secret %q", replicator.ErrAlreadyExists, props.Name)
 		}
-		if hasCode(err, "InvalidRequestException") {
+		if apierr.Has(err, "InvalidRequestException") {
 			// AWS refuses a name whose secret is scheduled for deletion.
 			if d, derr := c.DescribeSecret(ctx, &awssm.DescribeSecretInput{SecretId: aws.String(props.Name)}); derr == nil && d.DeletedDate != nil {
 				return replicator.Placed{}, scheduledForDeletion(props.Name, err)
@@ -676,17 +676,11 @@ func targetKey(tgt *replicator.Target, secretARN, keyID string) string {
 	return k.String()
 }
 
-// hasCode reports whether err is an API error with one of codes.
-func hasCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && slices.Contains(codes, apiErr.ErrorCode())
-}
-
 // gone reports whether err says the secret or version no longer exists:
 // ResourceNotFoundException, or InvalidRequestException, which AWS returns
 // for a secret scheduled for deletion.
 func gone(err error) bool {
-	return hasCode(err, "ResourceNotFoundException", "InvalidRequestException")
+	return apierr.Has(err, "ResourceNotFoundException", "InvalidRequestException")
 }
 
 func nonEmpty(s string) *string {

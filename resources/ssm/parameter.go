@@ -2,7 +2,6 @@ package ssm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,10 +13,10 @@ import (
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/awsreplicator/awsreplicator/arn"
+	"github.com/awsreplicator/awsreplicator/internal/apierr"
 	"github.com/awsreplicator/awsreplicator/internal/coalesce"
 	"github.com/awsreplicator/awsreplicator/internal/pipeline"
 	"github.com/awsreplicator/awsreplicator/job"
@@ -408,8 +407,7 @@ func (p *Parameter) Write(ctx context.Context, tgt *replicator.Target, r *replic
 	}
 	c := p.client(&tgt.Endpoint)
 	if _, err := c.PutParameter(ctx, in); err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ParameterAlreadyExists" {
+		if apierr.Has(err, "ParameterAlreadyExists") {
 			return replicator.Placed{}, fmt.Errorf("%w: parameter %q", replicator.ErrAlreadyExists, props.Name)
 		}
 		return replicator.Placed{}, err
