@@ -10,14 +10,19 @@ import (
 	"time"
 )
 
-// Batcher coalesces Get calls into calls of Fetch with up to Max keys. The
-// first key of a batch waits at most Wait for others to join it. A Batcher
-// must not be copied after first use.
+// Batcher coalesces Get calls into calls of Fetch with up to Max keys.
+//
+// A batch is fetched as soon as it is full, or as soon as no other batch
+// is being fetched: keys that arrive while a fetch is under way wait for it
+// to end and then go together (as Nagle's algorithm does for TCP segments),
+// so batches grow with the load and a lone caller is not delayed. Wait
+// bounds that waiting. A Batcher must not be copied after first use.
 type Batcher[K comparable, V any] struct {
 	// Max is the most keys one Fetch takes (e.g. 10 for GetParameters).
 	Max int
 	// Wait bounds how long a key waits for the batch to fill while other
-	// batches are being fetched (the callers are busy: more are coming).
+	// batches are being fetched (the callers are busy: more are coming);
+	// the batch goes earlier when it is full or the other fetches end.
 	Wait time.Duration
 	// IdleWait is how long a key waits when no batch is being fetched,
 	// typically zero: a lone caller (a single-resource job) is not delayed.
@@ -96,6 +101,14 @@ func (b *Batcher[K, V]) run(bt *batch[K, V]) {
 	bt.found, bt.err = b.Fetch(bt.ctx, unique(bt.keys))
 	b.mu.Lock()
 	b.fetching--
+	// The keys that gathered during this fetch go now, unless their own
+	// timer has just fired (then flush runs them).
+	next := b.pending
+	if b.fetching == 0 && next != nil && next.timer.Stop() {
+		b.pending = nil
+		b.startLocked(next)
+		go b.run(next)
+	}
 	b.mu.Unlock()
 }
 

@@ -1,9 +1,11 @@
 package coalesce
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,5 +91,63 @@ func TestCancelledCallerReturnsAtOnce(t *testing.T) {
 	cancel()
 	if _, _, err := b.Get(ctx, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// Keys that arrive while a batch is being fetched go together as soon as
+// that fetch ends, not when their (long) Wait is over.
+func TestKeysGatheredDuringAFetchGoWhenItEnds(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var fetches [][]int
+	b := &Batcher[int, int]{Max: 100, Wait: time.Hour, Fetch: func(_ context.Context, keys []int) (map[int]int, error) {
+		mu.Lock()
+		fetches = append(fetches, slices.Clone(keys))
+		first := len(fetches) == 1
+		mu.Unlock()
+		if first {
+			<-release
+		}
+		out := map[int]int{}
+		for _, k := range keys {
+			out[k] = k * 10
+		}
+		return out, nil
+	}}
+	var wg sync.WaitGroup
+	get := func(k int) {
+		wg.Go(func() {
+			if v, ok, err := b.Get(context.Background(), k); v != k*10 || !ok || err != nil {
+				t.Errorf("Get(%d) = %v %v %v", k, v, ok, err)
+			}
+		})
+	}
+	get(0) // fetched at once, alone, and held until release
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(fetches) == 1 })
+	for k := 1; k <= 5; k++ {
+		get(k)
+	}
+	waitFor(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.pending != nil && len(b.pending.keys) == 5 })
+	close(release)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the keys gathered during a fetch were not fetched when it ended")
+	}
+	want := [][]int{{0}, {1, 2, 3, 4, 5}}
+	slices.SortFunc(fetches[1], cmp.Compare)
+	if !slices.EqualFunc(fetches, want, slices.Equal) {
+		t.Errorf("fetches = %v, want %v", fetches, want)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
 	}
 }

@@ -584,7 +584,7 @@ func (s *Secret) readBacks(tgt *replicator.Target) *coalesce.Batcher[string, tar
 		c := s.client(&tgt.Endpoint)
 		return &coalesce.Batcher[string, targetSecret]{
 			Max:  batchSize,
-			Wait: 10 * time.Millisecond, // while other read-backs are under way
+			Wait: 100 * time.Millisecond, // at most, while another read-back is under way
 			// IdleWait 0: a lone write (a single-resource job) is read back at once.
 			Fetch: func(ctx context.Context, arns []string) (map[string]targetSecret, error) {
 				found := make(map[string]targetSecret, len(arns))

@@ -431,7 +431,7 @@ func (p *Parameter) readBack(tgt *replicator.Target) *coalesce.Batcher[string, r
 		c := p.client(&tgt.Endpoint)
 		return &coalesce.Batcher[string, replicator.Placed]{
 			Max:  10,
-			Wait: 10 * time.Millisecond, // while other read-backs are under way
+			Wait: 100 * time.Millisecond, // at most, while another read-back is under way
 			// IdleWait 0: a lone write (a single-resource job) is read back at once.
 			Fetch: func(ctx context.Context, names []string) (map[string]replicator.Placed, error) {
 				out, err := c.GetParameters(ctx, &awsssm.GetParametersInput{Names: names})
