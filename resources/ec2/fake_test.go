@@ -35,6 +35,9 @@ type fakeEC2 struct {
 	// beforeCreate, if set, runs at the start of CreateSecurityGroup
 	// (with the lock released), to play a concurrent job.
 	beforeCreate func(name string)
+	// newEgress, if set, are the egress rules of a new group, instead of
+	// EC2's one allow-all IPv4 rule.
+	newEgress []rule
 	// lookups counts DescribeSecurityGroups and DescribeTags calls, which
 	// take lookupDelay each (a round trip, so that concurrent writes have
 	// a chance to share them).
@@ -169,6 +172,9 @@ func (f *fakeEC2) CreateSecurityGroup(_ context.Context, in *awsec2.CreateSecuri
 	f.next++
 	g := &fakeGroup{id: fmt.Sprintf("sg-tgt%d", f.next), name: aws.ToString(in.GroupName), desc: aws.ToString(in.Description),
 		vpc: aws.ToString(in.VpcId), egress: []rule{{Protocol: "-1", CidrIPv4: "0.0.0.0/0"}}}
+	if f.newEgress != nil {
+		g.egress = slices.Clone(f.newEgress)
+	}
 	for _, ts := range in.TagSpecifications {
 		g.tags = append(g.tags, ts.Tags...)
 	}

@@ -108,6 +108,7 @@ func TestWriteRewritesCrossAndSelfReferences(t *testing.T) {
 	}
 
 	f.calls = nil
+	groups := len(f.groups)
 	pb, err := adapter.Write(ctx, tgt, b)
 	if err != nil {
 		t.Fatalf("Write B: %v", err)
@@ -115,7 +116,7 @@ func TestWriteRewritesCrossAndSelfReferences(t *testing.T) {
 	if pb.Identifier != "sg-tgt2" {
 		t.Errorf("B placed as %s, want the placeholder sg-tgt2 completed", pb.Identifier)
 	}
-	if slices.ContainsFunc(f.calls, func(c string) bool { return strings.HasPrefix(c, "CreateSecurityGroup") }) {
+	if len(f.groups) != groups {
 		t.Errorf("writing B created a group: %v", f.calls)
 	}
 	gb = f.group("sg-tgt2")
@@ -401,5 +402,46 @@ func TestTagsWrittenAndRead(t *testing.T) {
 	}
 	if m := readTags([]types.Tag{{Key: aws.String(customIDTag), Value: aws.String("x")}}); m != nil {
 		t.Errorf("readTags of internal tags only = %v, want nil", m)
+	}
+}
+
+// Write assumes a new group has EC2's one allow-all IPv4 egress rule and
+// checks it with the read-back: a target that made the group otherwise
+// (moto and AWS add allow-all IPv6 in a VPC with IPv6; an emulator might
+// add nothing) is corrected, whether the difference makes a rule change
+// fail or goes unnoticed until the read-back.
+func TestWriteCorrectsOtherInitialRules(t *testing.T) {
+	allOut6 := rule{Protocol: "-1", CidrIPv6: "::/0"}
+	for _, tc := range []struct {
+		name           string
+		newEgress      []rule
+		want           []rule
+		wantRuleWrites int
+	}{
+		{"extra IPv6 rule unwanted", []rule{allOut, allOut6}, []rule{allOut}, 1},
+		{"extra IPv6 rule wanted", []rule{allOut, allOut6}, []rule{allOut, allOut6}, 1},
+		{"no default rule", []rule{}, []rule{allOut}, 1},
+		{"as assumed", []rule{allOut}, []rule{allOut}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			f.newEgress = tc.newEgress
+			adapter := &SecurityGroup{newClient: func(aws.Config) ec2API { return f }}
+			r := groupResource(t, "sg-src", groupProps{GroupName: "web", Description: "web", VpcID: "vpc-src", Egress: tc.want}, nil)
+			p, err := adapter.Write(context.Background(), testTarget(), r)
+			if err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			wantRules(t, "egress", f.group(p.Identifier).egress, tc.want)
+			writes := 0
+			for _, c := range f.calls {
+				if strings.Contains(c, "Egress") {
+					writes++
+				}
+			}
+			if writes != tc.wantRuleWrites {
+				t.Errorf("%d egress changes (%v), want %d", writes, f.calls, tc.wantRuleWrites)
+			}
+		})
 	}
 }

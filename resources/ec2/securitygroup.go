@@ -330,22 +330,24 @@ func parseGroupFilters(s string) ([]types.Filter, error) {
 
 // Lookups in the target are coalesced across concurrent writes (see
 // groupTarget): up to lookupMax keys per batch, and at most filterValues
-// values per filter of a call (EC2 takes up to 200). A lookup waits up to
-// lookupWait for company while other lookups are under way, and not at
-// all when none is, so that a single-group job is not delayed.
+// values per filter of a call (EC2 takes up to 200). A lookup made while
+// another is under way waits for it to end (at most lookupWait) and goes
+// with the others that gathered meanwhile; one made when none is goes at
+// once, so that a single-group job is not delayed.
 const (
 	lookupMax    = 100
 	filterValues = 100
-	lookupWait   = 25 * time.Millisecond
+	lookupWait   = 100 * time.Millisecond
 )
 
 // groupTarget is the security group adapter's view of one target: its
 // client and the batchers through which the concurrent writes of a job
 // look groups up, many per call.
 //
-// Lookups are most of a write's target calls: the existing copy (by id,
-// then by SourceIDTag), the new group, the read-back. Groups written at
-// about the same time (a BATCH job) share them.
+// Lookups are the read-backs of the groups written and, for groups the
+// target already has, the search for their copies (by id, then by
+// SourceIDTag). Groups written at about the same time (a BATCH job) share
+// them.
 type groupTarget struct {
 	tgt *replicator.Target
 	c   ec2API
@@ -518,25 +520,39 @@ func (gt *groupTarget) create(ctx context.Context, srcID string, ref groupRef, t
 	if err != nil {
 		return nil, false, fmt.Errorf("creating security group %s (%q) in VPC %s: %w", srcID, ref.Name, ref.VpcID, err)
 	}
-	id := aws.ToString(out.GroupId)
-	if grp, err = gt.group(ctx, id); err == nil && grp == nil {
-		err = fmt.Errorf("security group %s was created as %s but the target does not return it", srcID, id)
+	return createdGroup(aws.ToString(out.GroupId), in, gt.tgt.AccountID), true, nil
+}
+
+// createdGroup returns the group that CreateSecurityGroup with in has just
+// made, as EC2 makes every new group: no ingress rules and one egress rule
+// allowing all traffic to any IPv4 address. It spares describing the new
+// group before giving it its rules; Write reads the group back afterwards
+// and corrects a target that made it otherwise.
+func createdGroup(id string, in *awsec2.CreateSecurityGroupInput, owner string) *types.SecurityGroup {
+	grp := &types.SecurityGroup{
+		GroupId: aws.String(id), GroupName: in.GroupName, Description: in.Description, VpcId: in.VpcId, OwnerId: aws.String(owner),
+		IpPermissionsEgress: []types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}},
 	}
-	return grp, err == nil, err
+	for _, spec := range in.TagSpecifications {
+		grp.Tags = append(grp.Tags, spec.Tags...)
+	}
+	return grp
 }
 
 // Write implements replicator.ResourceReplicator.
 //
-// A group already in the target (same id, or tagged as the copy of this
-// one, or of the same name in the target VPC) is left unchanged, unless it
-// is a placeholder, which is completed. A default group is never created:
-// the target VPC has its own, which is reported as already existing.
-// Otherwise CreateSecurityGroup, then the rules: references to other
-// groups are rewritten to their target ids (creating placeholders for
-// groups not yet in the target), the target's rules are compared with the
-// source's, and what differs is revoked (e.g. the default allow-all egress
-// rule, when the source removed it) and authorized. A group created here
-// that cannot be completed is deleted again.
+// Write calls CreateSecurityGroup first. If the target refuses it as a
+// duplicate, the group it has (same id, or tagged as the copy of this one,
+// or of the same name in the target VPC) is left unchanged, unless it is a
+// placeholder, which is completed. A default group is never created: the
+// target VPC has its own, which is reported as already existing.
+// Then the rules: references to other groups are rewritten to their target
+// ids (creating placeholders for groups not yet in the target), the
+// target's rules are compared with the source's, and what differs is
+// revoked (e.g. the default allow-all egress rule, when the source removed
+// it) and authorized. The group is read back, and rules still differing
+// are corrected once. A group created here that cannot be completed is
+// deleted again.
 func (g *SecurityGroup) Write(ctx context.Context, tgt *replicator.Target, r *replicator.Resource) (replicator.Placed, error) {
 	var p groupProps
 	if err := r.DecodeProperties(&p); err != nil {
@@ -560,16 +576,13 @@ func (g *SecurityGroup) Write(ctx context.Context, tgt *replicator.Target, r *re
 		return placed(tgt, "security-group", id), fmt.Errorf("%w: %s is the default security group of VPC %s, which the target made with its copy of the VPC (%s); its rules are left unchanged",
 			replicator.ErrAlreadyExists, r.Identifier, p.VpcID, id)
 	}
-	grp, err := gt.find(ctx, r.Identifier)
+	// Create first: a group's name is unique in its VPC, so the create
+	// fails if the target already has the group (the copy of an earlier
+	// job, a placeholder, LocalStack's same id), and only then is it
+	// looked up. A BATCH job into an empty target makes no lookups.
+	grp, created, err := gt.create(ctx, r.Identifier, groupRef{Name: p.GroupName, Description: p.Description, VpcID: vpcID}, r.Tags, false)
 	if err != nil {
 		return replicator.Placed{}, err
-	}
-	created := false
-	if grp == nil {
-		grp, created, err = gt.create(ctx, r.Identifier, groupRef{Name: p.GroupName, Description: p.Description, VpcID: vpcID}, r.Tags, false)
-		if err != nil {
-			return replicator.Placed{}, err
-		}
 	}
 	id := aws.ToString(grp.GroupId)
 	switch {
@@ -589,20 +602,15 @@ func (g *SecurityGroup) Write(ctx context.Context, tgt *replicator.Target, r *re
 		}
 		return replicator.Placed{}, err
 	}
-	got, err := gt.group(ctx, id)
-	if err != nil {
-		return replicator.Placed{}, fmt.Errorf("reading security group %s back from the target: %w", id, err)
-	}
-	if got == nil {
-		return replicator.Placed{}, fmt.Errorf("security group %s was written as %s but the target does not return it", r.Identifier, id)
-	}
-	return placed(tgt, "security-group", aws.ToString(got.GroupId)), nil
+	return placed(tgt, "security-group", id), nil
 }
 
 // complete gives the target group grp the source's rules and, for a
-// placeholder, the source's tags.
+// placeholder, the source's tags, and reads the group back: if its rules
+// are not the source's (a target that made a new group with other default
+// rules than grp says), they are corrected once.
 func (gt *groupTarget) complete(ctx context.Context, r *replicator.Resource, p groupProps, grp *types.SecurityGroup, placeholder bool) error {
-	c, tgt := gt.c, gt.tgt
+	c := gt.c
 	id := aws.ToString(grp.GroupId)
 	resolve := func(srcGroup string) (string, error) {
 		if srcGroup == r.Identifier {
@@ -618,9 +626,31 @@ func (gt *groupTarget) complete(ctx context.Context, r *replicator.Resource, p g
 	if err != nil {
 		return fmt.Errorf("egress of security group %s: %w", r.Identifier, err)
 	}
-	owner := cmp.Or(aws.ToString(grp.OwnerId), tgt.AccountID)
-	if err := syncRules(ctx, c, id, ingress, flatten(grp.IpPermissions, owner), egress, flatten(grp.IpPermissionsEgress, owner)); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		haveIn, haveOut := gt.rules(grp)
+		err := syncRules(ctx, c, id, ingress, haveIn, egress, haveOut)
+		// A rule that grp lacks but the target has (a new group in a VPC
+		// with IPv6 also allows all IPv6 traffic out), or the reverse: read
+		// the group and try again with what it has.
+		if err != nil && (attempt > 0 || !apierr.Has(err, "InvalidPermission.Duplicate", "InvalidPermission.NotFound")) {
+			return err
+		}
+		if grp, err = gt.group(ctx, id); err != nil {
+			return fmt.Errorf("reading security group %s back from the target: %w", id, err)
+		}
+		if grp == nil {
+			return fmt.Errorf("security group %s was written as %s but the target does not return it", r.Identifier, id)
+		}
+		haveIn, haveOut = gt.rules(grp)
+		addIn, remIn := diffRules(ingress, haveIn)
+		addOut, remOut := diffRules(egress, haveOut)
+		if len(addIn)+len(remIn)+len(addOut)+len(remOut) == 0 {
+			break
+		}
+		if attempt > 0 {
+			return fmt.Errorf("security group %s (%s in the target) does not keep its rules: after writing them the target lacks %v and has %v besides",
+				r.Identifier, id, slices.Concat(addIn, addOut), slices.Concat(remIn, remOut))
+		}
 	}
 	if !placeholder {
 		return nil
@@ -634,6 +664,12 @@ func (gt *groupTarget) complete(ctx context.Context, r *replicator.Resource, p g
 		return fmt.Errorf("removing tag %s from security group %s: %w", PlaceholderTag, id, err)
 	}
 	return nil
+}
+
+// rules returns the ingress and egress rules of a target group.
+func (gt *groupTarget) rules(grp *types.SecurityGroup) (ingress, egress []rule) {
+	owner := cmp.Or(aws.ToString(grp.OwnerId), gt.tgt.AccountID)
+	return flatten(grp.IpPermissions, owner), flatten(grp.IpPermissionsEgress, owner)
 }
 
 // syncRules makes the target group's rules (have) equal to the wanted

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/internal/apierr"
@@ -81,24 +82,35 @@ func (*VPC) IdentifierFromARN(_ context.Context, _ *replicator.Source, a arn.ARN
 }
 
 // Read implements replicator.ResourceReplicator: one DescribeVpcs and two
-// DescribeVpcAttribute.
+// DescribeVpcAttribute, all three at once (a VPC is the parent every
+// subnet and group of a job waits for).
 func (v *VPC) Read(ctx context.Context, src *replicator.Source, id string) (*replicator.Resource, error) {
 	if err := checkID(TypeNameVPC, id, "vpc-"); err != nil {
 		return nil, err
 	}
 	c := v.client(&src.Endpoint)
-	vpc, err := describeVPC(ctx, c, id)
+	var vpc *types.Vpc
+	var props vpcProps
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { vpc, err = describeVPC(gctx, c, id); return err })
+	g.Go(func() (err error) {
+		props.EnableDNSSupport, err = vpcAttribute(gctx, c, id, types.VpcAttributeNameEnableDnsSupport)
+		return err
+	})
+	g.Go(func() (err error) {
+		props.EnableDNSHostnames, err = vpcAttribute(gctx, c, id, types.VpcAttributeNameEnableDnsHostnames)
+		return err
+	})
+	err := g.Wait()
+	if vpc == nil && (err == nil || apierr.Has(err, "InvalidVpcID.NotFound", "InvalidVpcID.Malformed")) {
+		return nil, fmt.Errorf("%w: VPC %q", replicator.ErrNotFound, id)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if vpc == nil {
-		return nil, fmt.Errorf("%w: VPC %q", replicator.ErrNotFound, id)
-	}
-	props := vpcProps{
-		CidrBlock:       aws.ToString(vpc.CidrBlock),
-		InstanceTenancy: string(vpc.InstanceTenancy),
-		IsDefault:       aws.ToBool(vpc.IsDefault),
-	}
+	props.CidrBlock = aws.ToString(vpc.CidrBlock)
+	props.InstanceTenancy = string(vpc.InstanceTenancy)
+	props.IsDefault = aws.ToBool(vpc.IsDefault)
 	for _, a := range vpc.CidrBlockAssociationSet {
 		cidr := aws.ToString(a.CidrBlock)
 		if cidr == props.CidrBlock || (a.CidrBlockState != nil && !liveVPCCidrState(a.CidrBlockState.State)) {
@@ -107,12 +119,6 @@ func (v *VPC) Read(ctx context.Context, src *replicator.Source, id string) (*rep
 		props.SecondaryCidrBlocks = append(props.SecondaryCidrBlocks, cidr)
 	}
 	props.Ipv6CidrBlocks = vpcIPv6Blocks(vpc)
-	if props.EnableDNSSupport, err = vpcAttribute(ctx, c, id, types.VpcAttributeNameEnableDnsSupport); err != nil {
-		return nil, err
-	}
-	if props.EnableDNSHostnames, err = vpcAttribute(ctx, c, id, types.VpcAttributeNameEnableDnsHostnames); err != nil {
-		return nil, err
-	}
 	res := &replicator.Resource{Type: TypeNameVPC, Identifier: id, ARN: resourceARN(&src.Endpoint, "vpc", id), Tags: readTags(vpc.Tags)}
 	if err := res.SetProperties(props); err != nil {
 		return nil, err
