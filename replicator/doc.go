@@ -27,8 +27,9 @@
 // from the source and written before it, and reported as outcomes of their
 // own with "dependency": true. A TREE job also follows children (a VPC's
 // subnets and security groups). A BATCH job streams the adapter's listing
-// into a bounded pool of writers (Options.Concurrency), so memory does not
-// grow with the number of resources listed.
+// into a bounded pool of writers (Options.Concurrency) through a short
+// queue (four resources per writer), so the source is read while the target
+// is written, and memory does not grow with the number of resources listed.
 //
 // # Identity
 //

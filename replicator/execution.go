@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/awsreplicator/awsreplicator/arn"
 	"github.com/awsreplicator/awsreplicator/job"
 )
@@ -82,25 +80,41 @@ func (ex *execution) readErrorMessage(typ, id string, err error) string {
 	return fmt.Sprintf("reading %s %q from the source: %v", typ, id, err)
 }
 
+// readAhead is how many listed resources, per writer, a BATCH job holds
+// while every writer is busy: the listing goes on reading the source while
+// the target is being written, instead of the two taking turns, and memory
+// stays bounded.
+const readAhead = 4
+
 func (ex *execution) batch(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ex.j.runner.opts.Concurrency)
-	listErr := ex.p.adapter.(Lister).List(gctx, ex.src, ex.p.spec.Identifier, func(res *Resource) error {
-		if err := gctx.Err(); err != nil {
-			return err
-		}
+	n := ex.j.runner.opts.Concurrency
+	queue := make(chan *Resource, n*readAhead)
+	var writers sync.WaitGroup
+	for range n {
+		writers.Go(func() {
+			for res := range queue {
+				if ctx.Err() != nil {
+					continue // cancelled: what is queued is not attempted
+				}
+				ex.replicate(ctx, res, false, nil) // records its failures as outcomes
+			}
+		})
+	}
+	listErr := ex.p.adapter.(Lister).List(ctx, ex.src, ex.p.spec.Identifier, func(res *Resource) error {
 		if res.readErr != nil {
 			ex.j.addOutcome(job.Failed, job.Outcome{ResourceType: res.Type, ResourceIdentifier: res.Identifier,
 				ErrorMessage: ex.readErrorMessage(res.Type, res.Identifier, res.readErr)})
 			return nil
 		}
-		g.Go(func() error {
-			ex.replicate(gctx, res, false, nil)
+		select {
+		case queue <- res:
 			return nil
-		})
-		return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	})
-	_ = g.Wait() // replicate records its failures as outcomes
+	close(queue)
+	writers.Wait()
 	if listErr != nil {
 		return fmt.Errorf("listing %s %q in the source: %w", ex.p.spec.ResourceType, ex.p.spec.Identifier, listErr)
 	}

@@ -1381,3 +1381,49 @@ func (f *brokenOnceSTS) Do(req *http.Request) (*http.Response, error) {
 	}
 	return f.fakeSTS.Do(req)
 }
+
+// While every writer is busy, a BATCH listing goes on reading a few
+// resources ahead (four per writer), and no further: the source is read
+// while the target is written, and memory stays bounded.
+func TestBatchReadsAheadOfBusyWriters(t *testing.T) {
+	const writers, total = 2, 30
+	w, r := setup(t, func(o *replicator.Options) { o.Concurrency = writers })
+	for i := range total {
+		w.add(typeThing, fmt.Sprintf("b-%02d", i))
+	}
+	var listed atomic.Int32
+	w.readHook = func(context.Context, string, string) error {
+		listed.Add(1)
+		return nil
+	}
+	release := make(chan struct{})
+	w.writeHook = func(context.Context, *replicator.Resource) error {
+		<-release
+		return nil
+	}
+	s := spec(typeThing, "b-")
+	s.ReplicationType = job.Batch
+	j, err := r.Submit(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held: one resource per writer, four per writer queued, and the one
+	// the listing is trying to queue.
+	const ahead = writers + 4*writers + 1
+	deadline := time.Now().Add(10 * time.Second)
+	for listed.Load() < ahead && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // room to read too far, if it would
+	if n := listed.Load(); n != ahead {
+		t.Errorf("with both writers busy the listing read %d resources, want %d", n, ahead)
+	}
+	close(release)
+	st, err := j.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != job.StateSucceeded || len(st.Resources.Succeeded) != total {
+		t.Errorf("state %s, %d succeeded, want SUCCEEDED with %d", st.State, len(st.Resources.Succeeded), total)
+	}
+}

@@ -142,7 +142,7 @@ func newStartFlags(stderr io.Writer) (*flag.FlagSet, *startFlags) {
 	fs.Var(f.extra, "extra-config", "KEY=VALUE, repeatable: ignore_already_existing=true, master_user_password=...")
 	fs.StringVar(&f.server, "server", "", "URL of a replicator HTTP API to submit to, instead of running in this process")
 	fs.StringVar(&f.output, "output", "json", "json, or table")
-	fs.IntVar(&f.concurrency, "concurrency", 8, "resources replicated at once (in-process runs)")
+	fs.IntVar(&f.concurrency, "concurrency", replicator.DefaultConcurrency, "resources replicated at once (in-process runs)")
 	return fs, f
 }
 

@@ -12,11 +12,11 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"golang.org/x/sync/errgroup"
 )
 
 func kinds(c config) []kind {
-	srcVPC, probeVPC := onceVPC(), onceVPC()
+	vpcs := vpcPerAccount()
+	secretReads := (c.secrets + 19) / 20
 	return []kind{
 		{
 			typ: "AWS::SSM::Parameter", count: c.params, filter: "/bench/",
@@ -27,17 +27,17 @@ func kinds(c config) []kind {
 				})
 				return err
 			},
-			create: func(ctx context.Context, cfg aws.Config, i int) error {
+			create: func(ctx context.Context, cfg aws.Config, _ string, i int) error {
 				_, err := awsssm.NewFromConfig(cfg).PutParameter(ctx, &awsssm.PutParameterInput{
-					Name: aws.String(fmt.Sprintf("/probe/param%05d", i)), Type: ssmtypes.ParameterTypeString,
-					Value: aws.String("v"), Tags: []ssmtypes.Tag{{Key: aws.String("team"), Value: aws.String("bench")}},
+					Name: aws.String(paramName(i)), Type: ssmtypes.ParameterTypeString,
+					Value: aws.String(fmt.Sprintf("value-%d", i)), Tags: []ssmtypes.Tag{{Key: aws.String("team"), Value: aws.String("bench")}},
 				})
 				return err
 			},
-			readBatch: 10,
-			read: func(ctx context.Context, cfg aws.Config, first int) error {
+			reads: (c.params + 9) / 10,
+			read: func(ctx context.Context, cfg aws.Config, call int) error {
 				var names []string
-				for i := first; i < min(first+10, c.params); i++ {
+				for i := call * 10; i < min(call*10+10, c.params); i++ {
 					names = append(names, paramName(i))
 				}
 				_, err := awsssm.NewFromConfig(cfg).GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
@@ -67,33 +67,29 @@ func kinds(c config) []kind {
 				})
 				return err
 			},
-			create: func(ctx context.Context, cfg aws.Config, i int) error {
+			create: func(ctx context.Context, cfg aws.Config, _ string, i int) error {
 				_, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
-					Name: aws.String(fmt.Sprintf("probe/secret%04d", i)), SecretString: aws.String("v"),
+					Name: aws.String(secretName(i)), SecretString: aws.String(fmt.Sprintf("s3cr3t-%d", i)),
 					Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("bench")}},
 				})
 				return err
 			},
-			readBatch: 20,
-			read: func(ctx context.Context, cfg aws.Config, first int) error {
-				var ids []string
-				for i := first; i < min(first+20, c.secrets); i++ {
-					ids = append(ids, secretName(i))
-				}
-				c := awssm.NewFromConfig(cfg)
-				if _, err := c.BatchGetSecretValue(ctx, &awssm.BatchGetSecretValueInput{SecretIdList: ids}); err != nil {
+			// BatchGetSecretValue of 20, and GetResourcePolicy of each
+			// secret: a resource policy has no bulk read, and any complete
+			// copy reads it.
+			reads: secretReads + c.secrets,
+			read: func(ctx context.Context, cfg aws.Config, call int) error {
+				sm := awssm.NewFromConfig(cfg)
+				if call >= secretReads {
+					_, err := sm.GetResourcePolicy(ctx, &awssm.GetResourcePolicyInput{SecretId: aws.String(secretName(call - secretReads))})
 					return err
 				}
-				// A resource policy has no bulk read: one call per secret,
-				// which any complete copy makes.
-				g, gctx := errgroup.WithContext(ctx)
-				for _, id := range ids {
-					g.Go(func() error {
-						_, err := c.GetResourcePolicy(gctx, &awssm.GetResourcePolicyInput{SecretId: aws.String(id)})
-						return err
-					})
+				var ids []string
+				for i := call * 20; i < min(call*20+20, c.secrets); i++ {
+					ids = append(ids, secretName(i))
 				}
-				return g.Wait()
+				_, err := sm.BatchGetSecretValue(ctx, &awssm.BatchGetSecretValueInput{SecretIdList: ids})
+				return err
 			},
 			list: func(ctx context.Context, cfg aws.Config) (int, error) {
 				n := 0
@@ -113,25 +109,26 @@ func kinds(c config) []kind {
 		{
 			typ: "AWS::EC2::SecurityGroup", count: c.groups, filter: `{"tag:team": ["bench"]}`,
 			seed: func(ctx context.Context, cfg aws.Config, i int) error {
-				vpc, err := srcVPC(ctx, cfg)
+				vpc, err := vpcs(ctx, cfg, "source")
 				if err != nil {
 					return err
 				}
 				return createGroup(ctx, awsec2.NewFromConfig(cfg), vpc, groupName(i))
 			},
-			create: func(ctx context.Context, cfg aws.Config, i int) error {
-				vpc, err := probeVPC(ctx, cfg)
+			// The least a complete copy writes: the group with its tags,
+			// then its rules (one refers to the group itself, so they
+			// cannot be part of the create).
+			create: func(ctx context.Context, cfg aws.Config, account string, i int) error {
+				vpc, err := vpcs(ctx, cfg, account)
 				if err != nil {
 					return err
 				}
-				_, err = awsec2.NewFromConfig(cfg).CreateSecurityGroup(ctx, &awsec2.CreateSecurityGroupInput{
-					GroupName: aws.String(groupName(i)), Description: aws.String("bench"), VpcId: aws.String(vpc)})
-				return err
+				return createGroup(ctx, awsec2.NewFromConfig(cfg), vpc, groupName(i))
 			},
-			readBatch: 100,
-			read: func(ctx context.Context, cfg aws.Config, first int) error {
+			reads: (c.groups + 99) / 100,
+			read: func(ctx context.Context, cfg aws.Config, call int) error {
 				var names []string
-				for i := first; i < min(first+100, c.groups); i++ {
+				for i := call * 100; i < min(call*100+100, c.groups); i++ {
 					names = append(names, groupName(i))
 				}
 				_, err := awsec2.NewFromConfig(cfg).DescribeSecurityGroups(ctx, &awsec2.DescribeSecurityGroupsInput{
@@ -159,20 +156,23 @@ func paramName(i int) string  { return fmt.Sprintf("/bench/app%d/param%05d", i%1
 func secretName(i int) string { return fmt.Sprintf("bench/secret%04d", i) }
 func groupName(i int) string  { return fmt.Sprintf("bench-group-%04d", i) }
 
-// onceVPC returns a function creating one VPC on first use.
-func onceVPC() func(context.Context, aws.Config) (string, error) {
-	var once sync.Once
-	var id string
-	var err error
-	return func(ctx context.Context, cfg aws.Config) (string, error) {
-		once.Do(func() {
-			var out *awsec2.CreateVpcOutput
-			out, err = awsec2.NewFromConfig(cfg).CreateVpc(ctx, &awsec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
-			if err == nil {
-				id = aws.ToString(out.Vpc.VpcId)
-			}
-		})
-		return id, err
+// vpcPerAccount returns a function returning the VPC of an account (a
+// key), creating it on first use.
+func vpcPerAccount() func(context.Context, aws.Config, string) (string, error) {
+	var mu sync.Mutex
+	ids := map[string]string{}
+	return func(ctx context.Context, cfg aws.Config, account string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id, ok := ids[account]; ok {
+			return id, nil
+		}
+		out, err := awsec2.NewFromConfig(cfg).CreateVpc(ctx, &awsec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+		if err != nil {
+			return "", err
+		}
+		ids[account] = aws.ToString(out.Vpc.VpcId)
+		return ids[account], nil
 	}
 }
 

@@ -20,6 +20,7 @@
 //	./scripts/bench                      # 2,000 parameters, 500 secrets, 200 groups, 30 ms RTT, SSM 40 TPS
 //	./scripts/bench -params 10000 -secrets 0 -groups 0
 //	./scripts/bench -throttle 0.2        # 20% of source calls throttled
+//	./scripts/bench -calls               # where the calls of each job go
 package main
 
 import (
@@ -38,6 +39,8 @@ type config struct {
 	throttle                float64
 	concurrency             int
 	sample                  int
+	calls                   bool
+	cpuProfile              string
 }
 
 func main() {
@@ -48,8 +51,10 @@ func main() {
 	flag.DurationVar(&c.latency, "latency", 30*time.Millisecond, "round trip added to every source call")
 	flag.Float64Var(&c.ssmTPS, "ssm-tps", 40, "SSM GetParameter(s)/GetParametersByPath rate limit of the simulated source")
 	flag.Float64Var(&c.throttle, "throttle", 0, "fraction of source calls answered with a throttling error, in [0,1)")
-	flag.IntVar(&c.concurrency, "concurrency", 16, "resources replicated at once")
+	flag.IntVar(&c.concurrency, "concurrency", 0, "resources a job replicates at once (0: the runner's default, replicator.DefaultConcurrency)")
 	flag.IntVar(&c.sample, "baseline-sample", 60, "resources per type replicated one at a time for the baseline")
+	flag.BoolVar(&c.calls, "calls", false, "also print each replication's calls by operation, source and target (the target is then reached through a pass-through proxy)")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the replications (only) to this file")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()

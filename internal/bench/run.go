@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"runtime/pprof"
+	"slices"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -22,13 +25,20 @@ import (
 	"github.com/awsreplicator/awsreplicator/resources"
 )
 
-// Target accounts: the replication, the raw-write probe and the baseline
-// each write into their own, so they never collide.
+// Target accounts: the replication, each raw-write probe and the baseline
+// write into their own, so they never collide.
 const (
 	replicaAccount  = fixture.SourceAccount
-	probeAccount    = "222222222222"
 	baselineAccount = "333333333333"
+	bothAccount     = "444444444444"
 )
+
+// probeAccount is the account of the raw-write probe at a concurrency level.
+func probeAccount(level int) string { return fmt.Sprintf("2222222%05d", level) }
+
+// levels are the concurrency levels at which the ceilings are measured;
+// each ceiling is the best of them.
+var levels = []int{16, 32, 64}
 
 // kind is one resource type under benchmark.
 type kind struct {
@@ -37,14 +47,15 @@ type kind struct {
 	filter string // the BATCH identifier selecting the seeded resources
 	// seed creates resource i in the source (unguarded configuration).
 	seed func(ctx context.Context, cfg aws.Config, i int) error
-	// create is the raw write: the one create call for resource i.
-	create func(ctx context.Context, cfg aws.Config, i int) error
-	// read is the raw read: the bulk read call for the resources first to
-	// first+readBatch-1 (GetParameters of 10 names, BatchGetSecretValue of
-	// 20 with the GetResourcePolicy each secret needs), the least a reader
-	// must do under the source's limits besides listing.
-	read      func(ctx context.Context, cfg aws.Config, first int) error
-	readBatch int
+	// create is the raw write: the least calls a complete copy of seeded
+	// resource i makes, into account.
+	create func(ctx context.Context, cfg aws.Config, account string, i int) error
+	// read makes raw read call number call of reads: together they read
+	// every resource in bulk (GetParameters of 10 names, BatchGetSecretValue
+	// of 20 and a GetResourcePolicy per secret), the least a reader must do
+	// under the source's limits besides listing.
+	read  func(ctx context.Context, cfg aws.Config, call int) error
+	reads int
 	// list pages through the kind's resources in an account and counts
 	// them: the raw listing (names only), and how the target is verified.
 	list func(ctx context.Context, cfg aws.Config) (int, error)
@@ -54,6 +65,8 @@ type result struct {
 	typ                                                         string
 	n                                                           int
 	listCeil, readRate, listRate, writeRate, rate, baselineRate float64
+	readLevel, writeLevel                                       int
+	bothRate                                                    float64
 	stats                                                       job.Statistics
 	failed                                                      int
 }
@@ -89,12 +102,23 @@ func run(ctx context.Context, c config) error {
 	}
 	defer proxy.Close()
 
+	// With -calls the target is reached through a pass-through proxy (no
+	// latency, no limits) that counts its calls by operation.
+	tgtURL := tgtMoto.URL()
+	var tgtProxy *simulator.Proxy
+	if c.calls {
+		if tgtProxy, err = simulator.Start(simulator.Options{Upstream: tgtMoto.URL()}); err != nil {
+			return err
+		}
+		defer tgtProxy.Close()
+		tgtURL = tgtProxy.URL()
+	}
 	srcCfg, err := credentials.LoadSource(ctx, fixture.Source(proxy.URL()))
 	if err != nil {
 		return err
 	}
 	target := func(account string) (aws.Config, error) {
-		return credentials.LoadTarget(ctx, fixture.Target(tgtMoto.URL(), account), fixture.Region)
+		return credentials.LoadTarget(ctx, fixture.Target(tgtURL, account), fixture.Region)
 	}
 	reg := resources.NewRegistry()
 	var results []result
@@ -114,18 +138,18 @@ func run(ctx context.Context, c config) error {
 		}
 		r := result{typ: k.typ, n: k.count}
 
-		// Read ceiling: the bulk read calls alone, as many at once as the
-		// limits allow, through the same paced configuration.
-		start := time.Now()
-		batches := (k.count + k.readBatch - 1) / k.readBatch
-		if err := parallel(ctx, batches, c.concurrency, func(i int) error { return k.read(ctx, srcCfg, i*k.readBatch) }); err != nil {
+		// Read ceiling: the bulk read calls alone, through the same paced
+		// configuration, the best of several levels of concurrency.
+		readAll := func(level int) error {
+			return parallel(ctx, k.reads, level, func(i int) error { return k.read(ctx, srcCfg, i) })
+		}
+		if r.readRate, r.readLevel, err = best(k.count, func(level int) error { return readAll(level) }); err != nil {
 			return fmt.Errorf("raw reads of %s: %w", k.typ, err)
 		}
-		r.readRate = float64(k.count) / time.Since(start).Seconds()
 
 		// Listing ceiling: the listing calls alone (they page one after
 		// another), names only.
-		start = time.Now()
+		start := time.Now()
 		if n, err := k.list(ctx, srcCfg); err != nil || n != k.count {
 			return fmt.Errorf("raw listing of %s: %d of %d (%v)", k.typ, n, k.count, err)
 		}
@@ -145,34 +169,65 @@ func run(ctx context.Context, c config) error {
 		}
 		r.listRate = float64(k.count) / time.Since(start).Seconds()
 
-		// Write ceiling: the create call alone, concurrently.
-		probe, err := target(probeAccount)
-		if err != nil {
-			return err
+		// Write ceiling: the least writes of a complete copy, alone, into
+		// a scratch account per level, the best of several levels.
+		writeAll := func(level int, account string) error {
+			probe, err := target(account)
+			if err != nil {
+				return err
+			}
+			return parallel(ctx, k.count, level, func(i int) error { return existsIsFine(k.create(ctx, probe, account, i)) })
 		}
-		start = time.Now()
-		if err := parallel(ctx, k.count, c.concurrency, func(i int) error { return existsIsFine(k.create(ctx, probe, i)) }); err != nil {
+		if r.writeRate, r.writeLevel, err = best(k.count, func(level int) error { return writeAll(level, probeAccount(level)) }); err != nil {
 			return fmt.Errorf("raw writes of %s: %w", k.typ, err)
 		}
-		r.writeRate = float64(k.count) / time.Since(start).Seconds()
+
+		// Both at once: the raw reads and the raw writes at the same time,
+		// each at its best level; on one machine the source and the target
+		// share the processors, which each ceiling alone does not show.
+		start = time.Now()
+		var both errgroup.Group
+		both.Go(func() error { return readAll(r.readLevel) })
+		both.Go(func() error { return writeAll(r.writeLevel, bothAccount) })
+		if err := both.Wait(); err != nil {
+			return fmt.Errorf("raw reads and writes of %s at once: %w", k.typ, err)
+		}
+		r.bothRate = float64(k.count) / time.Since(start).Seconds()
 
 		// Replication: a BATCH job.
 		tgtCfg, err := target(replicaAccount)
 		if err != nil {
 			return err
 		}
-		runner, err := replicator.NewRunner(reg, func(o *replicator.Options) { o.Concurrency = c.concurrency })
+		runner, err := replicator.NewRunner(reg, func(o *replicator.Options) {
+			if c.concurrency > 0 {
+				o.Concurrency = c.concurrency
+			}
+		})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "%s: replicating...\n", k.typ)
+		if c.calls {
+			proxy.ResetStats()
+			tgtProxy.ResetStats()
+		}
+		stopProfile, err := startProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
 		start = time.Now()
 		st, err := runner.Run(ctx, replicator.Spec{ReplicationType: job.Batch, ResourceType: k.typ, Identifier: k.filter, Source: srcCfg, Target: tgtCfg})
 		if err != nil {
 			return err
 		}
 		r.rate = float64(k.count) / time.Since(start).Seconds()
+		stopProfile()
 		r.stats, r.failed = *st.Statistics, len(st.Resources.Failed)
+		if c.calls {
+			printCalls(k.typ, "source", proxy.Stats())
+			printCalls(k.typ, "target", tgtProxy.Stats())
+		}
 		if st.State != job.StateSucceeded {
 			return fmt.Errorf("%s job ended %s: %s", k.typ, st.State, *st.ErrorMessage)
 		}
@@ -205,19 +260,67 @@ func run(ctx context.Context, c config) error {
 
 func report(results []result, proxied simulator.Stats) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "type\tresources\tlist ceil/s\tread ceil/s\twrite ceil/s\tour reader/s\treplicated/s\tof ceiling\tof write ceil\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
+	fmt.Fprintln(tw, "type\tresources\tlist ceil/s\tread ceil/s\twrite ceil/s\tboth at once/s\tour reader/s\treplicated/s\tof ceiling\tof both\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
 	for _, r := range results {
 		ceiling := min(r.listCeil, r.readRate, r.writeRate)
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n, r.listCeil, r.readRate, r.writeRate,
-			r.listRate, r.rate, 100*r.rate/ceiling, 100*r.rate/r.writeRate, r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%d)\t%.0f (%d)\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n,
+			r.listCeil, r.readRate, r.readLevel, r.writeRate, r.writeLevel, r.bothRate, r.listRate, r.rate, 100*r.rate/ceiling,
+			100*r.rate/min(r.listCeil, r.bothRate), r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
 	}
-	fmt.Println("list ceil: the source's listing calls alone (names; pages come one after another); read ceil: the bulk value")
-	fmt.Println("reads alone under the source limits; write ceil: the create call alone into the target, many at once;")
-	fmt.Println("our reader: the adapter's List with nothing written; of ceiling: replicated / min(list, read, write ceil);")
-	fmt.Println("baseline: one read and one write at a time, on a sample.")
 	tw.Flush()
+	fmt.Println(`list ceil: the source's listing calls alone (names; pages come one after another). read ceil: the bulk reads
+alone under the source's limits. write ceil: the least writes of a complete copy alone (security groups: the
+create with tags, then the rules), into the target. Each is the best of 16, 32 and 64 at once (the best level
+in brackets). both at once: the raw reads and writes at the same time, on this machine's shared processors.
+our reader: the adapter's List with nothing written. of ceiling: replicated / min(list, read, write ceil);
+of both: replicated / min(list ceil, both at once). baseline: one read and one write at a time, on a sample.`)
 	fmt.Printf("simulator: %d calls forwarded, %d throttled\n", proxied.TotalForwarded(), proxied.TotalThrottled())
 	fmt.Printf("peak RSS of this process: %.0f MiB\n", peakRSS())
+}
+
+// best runs measure once per level and returns the best rate of n
+// resources, with its level.
+func best(n int, measure func(level int) error) (rate float64, level int, err error) {
+	for _, l := range levels {
+		start := time.Now()
+		if err := measure(l); err != nil {
+			return 0, 0, err
+		}
+		if r := float64(n) / time.Since(start).Seconds(); r > rate {
+			rate, level = r, l
+		}
+	}
+	return rate, level, nil
+}
+
+// startProfile starts CPU profiling into path; stop writes the profile.
+// With an empty path it does nothing. Each replication overwrites the
+// file: profile one type at a time (e.g. -params 0 -groups 0).
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// printCalls prints the calls of one replication by operation.
+func printCalls(typ, side string, s simulator.Stats) {
+	fmt.Fprintf(os.Stderr, "%s: %s calls:", typ, side)
+	for _, op := range slices.Sorted(maps.Keys(s.Forwarded)) {
+		fmt.Fprintf(os.Stderr, " %s=%d", op, s.Forwarded[op])
+	}
+	for _, op := range slices.Sorted(maps.Keys(s.Throttled)) {
+		fmt.Fprintf(os.Stderr, " %s(throttled)=%d", op, s.Throttled[op])
+	}
+	fmt.Fprintln(os.Stderr)
 }
 
 // existsIsFine treats "already exists" as success: the SDK retries a create
@@ -226,7 +329,7 @@ func existsIsFine(err error) error {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
-		case "ParameterAlreadyExists", "ResourceExistsException", "InvalidGroup.Duplicate":
+		case "ParameterAlreadyExists", "ResourceExistsException", "InvalidGroup.Duplicate", "InvalidPermission.Duplicate":
 			return nil
 		}
 	}
