@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -114,6 +116,8 @@ func LoadSource(ctx context.Context, s Source) (aws.Config, error) {
 	}
 	if s.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(s.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(newHTTPClient()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -290,6 +294,8 @@ func LoadTarget(ctx context.Context, t Target, sourceRegion string) (aws.Config,
 	}
 	if t.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(t.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(newHTTPClient()))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -330,5 +336,19 @@ func newRetryer(attempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.RateLimiter = ratelimit.None
 		o.MaxAttempts = attempts
+	})
+}
+
+// idleConnsPerHost is how many kept-alive connections a configuration
+// keeps to one endpoint. The SDK's default, 10, is below the calls a job
+// makes at once (Options.Concurrency writes, listings reading several
+// pages): every call beyond it would open a connection and close it again.
+const idleConnsPerHost = 128
+
+// newHTTPClient returns the SDK's HTTP client with idleConnsPerHost. It
+// is a BuildableClient, so AWS_CA_BUNDLE and the like still apply to it.
+func newHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = idleConnsPerHost
 	})
 }

@@ -3,10 +3,12 @@ package credentials_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -621,6 +623,35 @@ func TestIsAccountID(t *testing.T) {
 	} {
 		if got := credentials.IsAccountID(s); got != want {
 			t.Errorf("IsAccountID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// Without an HTTPClient of the caller's, both configurations keep enough
+// idle connections per host for a job's concurrent calls (the SDK keeps
+// 10), and a CA bundle from the environment still applies.
+func TestDefaultHTTPClientKeepsConnections(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+	if _, err := os.Stat("/etc/ssl/certs/ca-certificates.crt"); err != nil {
+		t.Setenv("AWS_CA_BUNDLE", "")
+	}
+	ctx := context.Background()
+	src, err := credentials.LoadSource(ctx, credentials.Source{AccessKeyID: srcKey, SecretAccessKey: srcSecret, Region: "eu-central-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := credentials.LoadTarget(ctx, credentials.Target{}, "eu-central-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]aws.Config{"source": src, "target": tgt} {
+		c, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+		if !ok {
+			t.Fatalf("%s HTTPClient is %T, want *http.BuildableClient", name, cfg.HTTPClient)
+		}
+		if n := c.GetTransport().MaxIdleConnsPerHost; n < 64 {
+			t.Errorf("%s keeps %d idle connections per host, want at least 64", name, n)
 		}
 	}
 }

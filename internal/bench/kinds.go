@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -19,7 +20,7 @@ func kinds(c config) []kind {
 	secretReads := (c.secrets + 19) / 20
 	return []kind{
 		{
-			typ: "AWS::SSM::Parameter", count: c.params, filter: "/bench/",
+			typ: "AWS::SSM::Parameter", count: c.params, filter: "/bench/", refill: time.Second, // 40 at 40 TPS
 			seed: func(ctx context.Context, cfg aws.Config, i int) error {
 				_, err := awsssm.NewFromConfig(cfg).PutParameter(ctx, &awsssm.PutParameterInput{
 					Name: aws.String(paramName(i)), Type: ssmtypes.ParameterTypeString,
@@ -108,6 +109,7 @@ func kinds(c config) []kind {
 		},
 		{
 			typ: "AWS::EC2::SecurityGroup", count: c.groups, filter: `{"tag:team": ["bench"]}`,
+			refill: 5 * time.Second, // 100 at 20/s
 			seed: func(ctx context.Context, cfg aws.Config, i int) error {
 				vpc, err := vpcs(ctx, cfg, "source")
 				if err != nil {

@@ -59,6 +59,12 @@ type kind struct {
 	// list pages through the kind's resources in an account and counts
 	// them: the raw listing (names only), and how the target is verified.
 	list func(ctx context.Context, cfg aws.Config) (int, error)
+	// refill is how long the source's token buckets for the kind (the
+	// simulator's and the client's) take to fill up again. It is waited
+	// before each timed phase that reads the source, so that no phase
+	// starts with a budget the one before it spent, as a job on AWS
+	// would not.
+	refill time.Duration
 }
 
 type result struct {
@@ -143,7 +149,7 @@ func run(ctx context.Context, c config) error {
 		readAll := func(level int) error {
 			return parallel(ctx, k.reads, level, func(i int) error { return k.read(ctx, srcCfg, i) })
 		}
-		if r.readRate, r.readLevel, err = best(k.count, func(level int) error { return readAll(level) }); err != nil {
+		if r.readRate, r.readLevel, err = best(k.count, func(level int) error { return readAll(level) }, k.refill); err != nil {
 			return fmt.Errorf("raw reads of %s: %w", k.typ, err)
 		}
 
@@ -178,13 +184,14 @@ func run(ctx context.Context, c config) error {
 			}
 			return parallel(ctx, k.count, level, func(i int) error { return existsIsFine(k.create(ctx, probe, account, i)) })
 		}
-		if r.writeRate, r.writeLevel, err = best(k.count, func(level int) error { return writeAll(level, probeAccount(level)) }); err != nil {
+		if r.writeRate, r.writeLevel, err = best(k.count, func(level int) error { return writeAll(level, probeAccount(level)) }, 0); err != nil {
 			return fmt.Errorf("raw writes of %s: %w", k.typ, err)
 		}
 
 		// Both at once: the raw reads and the raw writes at the same time,
 		// each at its best level; on one machine the source and the target
 		// share the processors, which each ceiling alone does not show.
+		time.Sleep(k.refill)
 		start = time.Now()
 		var both errgroup.Group
 		both.Go(func() error { return readAll(r.readLevel) })
@@ -207,6 +214,7 @@ func run(ctx context.Context, c config) error {
 		if err != nil {
 			return err
 		}
+		time.Sleep(k.refill)
 		fmt.Fprintf(os.Stderr, "%s: replicating...\n", k.typ)
 		if c.calls {
 			proxy.ResetStats()
@@ -278,10 +286,11 @@ of both: replicated / min(list ceil, both at once). baseline: one read and one w
 	fmt.Printf("peak RSS of this process: %.0f MiB\n", peakRSS())
 }
 
-// best runs measure once per level and returns the best rate of n
-// resources, with its level.
-func best(n int, measure func(level int) error) (rate float64, level int, err error) {
+// best runs measure once per level, each after a pause of rest, and
+// returns the best rate of n resources, with its level.
+func best(n int, measure func(level int) error, rest time.Duration) (rate float64, level int, err error) {
 	for _, l := range levels {
+		time.Sleep(rest)
 		start := time.Now()
 		if err := measure(l); err != nil {
 			return 0, 0, err

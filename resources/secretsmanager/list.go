@@ -2,6 +2,7 @@ package secretsmanager
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,8 +28,15 @@ var filterKeys = []string{"all", "description", "name", "owning-service", "prima
 // batchSize is the most secrets one BatchGetSecretValue call returns.
 const batchSize = 20
 
-// listPageSize is how many secrets one ListSecrets page asks for.
-const listPageSize = 100
+// listPageSize is how many secrets one ListSecrets page asks for, but
+// for the first, which asks for firstPageSize: the first secrets are then
+// read (a BatchGetSecretValue, a GetResourcePolicy each) and handed to the
+// writers after a few round trips, instead of after a hundred reads, and
+// the later pages are read while those are written.
+const (
+	listPageSize  = 50
+	firstPageSize = batchSize
+)
 
 // parseFilter parses a BATCH identifier: "" (or "{}") selects every
 // secret; otherwise a JSON object whose keys are ListSecrets filter keys
@@ -71,20 +79,27 @@ func parseFilter(s string) ([]types.Filter, error) {
 // and, made concurrently, one GetResourcePolicy per secret and one
 // GetSecretValue per secret with an AWSPREVIOUS version. A page's
 // descriptions are emitted as soon as it is read; up to two pages are
-// read at once, with up to 16 calls each.
+// read at once, with up to 16 calls each. The first page is of 20 secrets,
+// so that writing starts early.
 func (s *Secret) List(ctx context.Context, src *replicator.Source, filter string, emit func(*replicator.Resource) error) error {
 	filters, err := parseFilter(filter)
 	if err != nil {
 		return err
 	}
 	c := s.client(&src.Endpoint)
-	pages := awssm.NewListSecretsPaginator(c, &awssm.ListSecretsInput{Filters: filters, MaxResults: aws.Int32(listPageSize)})
-	return pipeline.Pages(ctx, pagesInFlight, pages.HasMorePages,
+	in := &awssm.ListSecretsInput{Filters: filters, MaxResults: aws.Int32(firstPageSize)}
+	more := true
+	return pipeline.Pages(ctx, pagesInFlight, func() bool { return more },
 		func(ctx context.Context) ([]types.SecretListEntry, error) {
-			page, err := pages.NextPage(ctx)
+			page, err := c.ListSecrets(ctx, in)
 			if err != nil {
 				return nil, fmt.Errorf("listing secrets: %w", err)
 			}
+			// A page may be empty and still have a token; a token the
+			// service repeats would never end.
+			prev, token := aws.ToString(in.NextToken), aws.ToString(page.NextToken)
+			in.NextToken, in.MaxResults = page.NextToken, aws.Int32(listPageSize)
+			more = token != "" && token != prev
 			return page.SecretList, nil
 		},
 		func(ctx context.Context, entries []types.SecretListEntry) ([]*replicator.Resource, error) {
@@ -94,12 +109,14 @@ func (s *Secret) List(ctx context.Context, src *replicator.Source, filter string
 
 // Concurrency of a listing: pages read at once, and calls per page.
 const (
-	pagesInFlight = 2
-	callsPerPage  = 16
+	pagesInFlight = 3
+	callsPerPage  = 32
 )
 
-// readPage describes one page of listed secrets. A secret deleted since
-// the page was listed is left out.
+// readPage describes one page of listed secrets: the page's current
+// values in bulk, and at the same time each secret's resource policy (and
+// previous value). A secret deleted since the page was listed is left out;
+// one that cannot be read is reported as unreadable.
 func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry) ([]*replicator.Resource, error) {
 	metas := make([]meta, 0, len(entries))
 	var withValue []string
@@ -113,53 +130,60 @@ func readPage(ctx context.Context, c secretsAPI, entries []types.SecretListEntry
 			withValue = append(withValue, m.arn)
 		}
 	}
-	current, unreadable, err := batchValues(ctx, c, withValue)
-	if err != nil {
-		return nil, err
+	// What each secret needs besides its current value.
+	type rest struct {
+		prev   *value
+		policy string
+		gone   bool
+		err    error // the secret cannot be read; the job goes on
 	}
-	resources := make([]*replicator.Resource, len(metas))
+	rests := make([]rest, len(metas))
+	var current map[string]*value
+	var unreadable map[string]error
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(callsPerPage)
+	g.Go(func() (err error) {
+		current, unreadable, err = batchValues(gctx, c, withValue)
+		return err
+	})
 	for i, m := range metas {
-		if err := unreadable[m.arn]; err != nil {
-			resources[i] = replicator.Unreadable(TypeName, m.arn, err)
-			continue
-		}
-		cur, ok := current[m.arn]
-		if m.hasStage(stageCurrent) && !ok {
-			continue // gone since listed
-		}
 		g.Go(func() error {
-			// A secret that cannot be read fails alone; the job goes on.
-			fail := func(err error) error {
-				if gctx.Err() != nil {
+			r := &rests[i]
+			if m.hasStage(stageCurrent) && m.hasStage(stagePrevious) {
+				if r.prev, r.err = getValue(gctx, c, m.arn, stagePrevious); r.err != nil {
 					return gctx.Err()
 				}
-				resources[i] = replicator.Unreadable(TypeName, m.arn, err)
-				return nil
 			}
-			var prev *value
-			if cur != nil && m.hasStage(stagePrevious) {
-				var err error
-				if prev, err = getValue(gctx, c, m.arn, stagePrevious); err != nil {
-					return fail(err)
-				}
+			if r.policy, r.err = getPolicy(gctx, c, m.arn); r.err != nil {
+				r.gone, r.err = gone(r.err), cmp.Or(gctx.Err(), r.err)
+				return gctx.Err()
 			}
-			policy, err := getPolicy(gctx, c, m.arn)
-			if err != nil {
-				if gone(err) {
-					return nil
-				}
-				return fail(err)
-			}
-			resources[i], err = describe(m, cur, prev, policy)
-			return err
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(resources, func(r *replicator.Resource) bool { return r == nil }), nil
+	resources := make([]*replicator.Resource, 0, len(metas))
+	for i, m := range metas {
+		cur, ok := current[m.arn]
+		r := rests[i]
+		switch {
+		case unreadable[m.arn] != nil:
+			resources = append(resources, replicator.Unreadable(TypeName, m.arn, unreadable[m.arn]))
+		case m.hasStage(stageCurrent) && !ok, r.gone:
+			// gone since listed
+		case r.err != nil:
+			resources = append(resources, replicator.Unreadable(TypeName, m.arn, r.err))
+		default:
+			res, err := describe(m, cur, r.prev, r.policy)
+			if err != nil {
+				return nil, err
+			}
+			resources = append(resources, res)
+		}
+	}
+	return resources, nil
 }
 
 // batchValues reads the AWSCURRENT values of the secrets named by ARN,
