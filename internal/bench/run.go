@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -73,6 +74,8 @@ type result struct {
 	listCeil, readRate, listRate, writeRate, rate, baselineRate float64
 	readLevel, writeLevel                                       int
 	bothRate                                                    float64
+	firstWrite                                                  time.Duration
+	steadyRate                                                  float64
 	stats                                                       job.Statistics
 	failed                                                      int
 }
@@ -206,7 +209,8 @@ func run(ctx context.Context, c config) error {
 		if err != nil {
 			return err
 		}
-		runner, err := replicator.NewRunner(reg, func(o *replicator.Options) {
+		timed := &timedWrites{}
+		runner, err := replicator.NewRunner(timedRegistry(reg, k.typ, timed), func(o *replicator.Options) {
 			if c.concurrency > 0 {
 				o.Concurrency = c.concurrency
 			}
@@ -230,6 +234,7 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 		r.rate = float64(k.count) / time.Since(start).Seconds()
+		r.firstWrite, r.steadyRate = timed.since(start, k.count)
 		stopProfile()
 		r.stats, r.failed = *st.Statistics, len(st.Resources.Failed)
 		if c.calls {
@@ -268,12 +273,13 @@ func run(ctx context.Context, c config) error {
 
 func report(results []result, proxied simulator.Stats) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "type\tresources\tlist ceil/s\tread ceil/s\twrite ceil/s\tboth at once/s\tour reader/s\treplicated/s\tof ceiling\tof both\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
+	fmt.Fprintln(tw, "type\tresources\tlist ceil/s\tread ceil/s\twrite ceil/s\tboth at once/s\tour reader/s\treplicated/s\tof ceiling\tof both\tfirst write\tthen/s\tof ceiling\tbaseline/s\tvs baseline\tsource calls\tthrottled\ttarget calls\t")
 	for _, r := range results {
 		ceiling := min(r.listCeil, r.readRate, r.writeRate)
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%d)\t%.0f (%d)\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n,
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f (%d)\t%.0f (%d)\t%.0f\t%.0f\t%.0f\t%.0f%%\t%.0f%%\t%d ms\t%.0f\t%.0f%%\t%.1f\t%.1fx\t%d\t%d\t%d\t\n", r.typ, r.n,
 			r.listCeil, r.readRate, r.readLevel, r.writeRate, r.writeLevel, r.bothRate, r.listRate, r.rate, 100*r.rate/ceiling,
-			100*r.rate/min(r.listCeil, r.bothRate), r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
+			100*r.rate/min(r.listCeil, r.bothRate), r.firstWrite.Milliseconds(), r.steadyRate, 100*r.steadyRate/ceiling,
+			r.baselineRate, r.rate/r.baselineRate, r.stats.SourceCalls, r.stats.SourceThrottled, r.stats.TargetCalls)
 	}
 	tw.Flush()
 	fmt.Println(`list ceil: the source's listing calls alone (names; pages come one after another). read ceil: the bulk reads
@@ -281,7 +287,9 @@ alone under the source's limits. write ceil: the least writes of a complete copy
 create with tags, then the rules), into the target. Each is the best of 16, 32 and 64 at once (the best level
 in brackets). both at once: the raw reads and writes at the same time, on this machine's shared processors.
 our reader: the adapter's List with nothing written. of ceiling: replicated / min(list, read, write ceil);
-of both: replicated / min(list ceil, both at once). baseline: one read and one write at a time, on a sample.`)
+of both: replicated / min(list ceil, both at once). first write: from the job's start to its first write of the
+type ending; then/s: the rate from there to the last (of ceiling: of the same lowest ceiling). baseline: one read
+and one write at a time, on a sample.`)
 	fmt.Printf("simulator: %d calls forwarded, %d throttled\n", proxied.TotalForwarded(), proxied.TotalThrottled())
 	fmt.Printf("peak RSS of this process: %.0f MiB\n", peakRSS())
 }
@@ -354,4 +362,63 @@ func parallel(ctx context.Context, n, limit int, f func(i int) error) error {
 		g.Go(func() error { return f(int(next.Add(1) - 1)) })
 	}
 	return g.Wait()
+}
+
+// timedWrites records when the writes of one type end.
+type timedWrites struct {
+	mu          sync.Mutex
+	first, last time.Time
+}
+
+func (t *timedWrites) done() {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.first.IsZero() {
+		t.first = now
+	}
+	t.last = now
+}
+
+// since returns how long after start the first write ended, and the rate
+// of the n writes from then to the last.
+func (t *timedWrites) since(start time.Time, n int) (time.Duration, float64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n < 2 || !t.last.After(t.first) {
+		return t.first.Sub(start), 0
+	}
+	return t.first.Sub(start), float64(n-1) / t.last.Sub(t.first).Seconds()
+}
+
+// timedRegistry returns a registry with the adapters of reg, the one of
+// typ timing its writes into t.
+func timedRegistry(reg *replicator.Registry, typ string, t *timedWrites) *replicator.Registry {
+	out := replicator.NewRegistry()
+	for _, name := range reg.TypeNames() {
+		a, _ := reg.Lookup(name)
+		if name == typ {
+			a = timedAdapter{a.(batchAdapter), t}
+		}
+		out.Register(a)
+	}
+	return out
+}
+
+// batchAdapter is what the benchmarked adapters implement.
+type batchAdapter interface {
+	replicator.ResourceReplicator
+	replicator.Lister
+	replicator.ARNResolver
+}
+
+type timedAdapter struct {
+	batchAdapter
+	t *timedWrites
+}
+
+func (a timedAdapter) Write(ctx context.Context, tgt *replicator.Target, r *replicator.Resource) (replicator.Placed, error) {
+	p, err := a.batchAdapter.Write(ctx, tgt, r)
+	a.t.done()
+	return p, err
 }
