@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -327,16 +329,42 @@ const (
 )
 
 // newRetryer is the retryer of every client: the SDK's standard retryer
-// (exponential backoff with jitter, up to 20 s, retrying throttling and
-// transient errors) without its client-side retry quota. That quota (500
-// tokens shared by every goroutine of a client, 5 per retry) fails long
-// concurrent jobs with "retry quota exceeded" exactly when the source
-// throttles; the backoff and the attempt limit already bound the retries.
+// (retrying throttling and transient errors) without its client-side retry
+// quota, and with a shorter first backoff. That quota (500 tokens shared
+// by every goroutine of a client, 5 per retry) fails long concurrent jobs
+// with "retry quota exceeded" exactly when the source throttles; the
+// backoff and the attempt limit already bound the retries.
 func newRetryer(attempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.RateLimiter = ratelimit.None
 		o.MaxAttempts = attempts
+		o.Backoff = fullJitter{base: backoffBase, max: backoffMax}
 	})
+}
+
+// Backoff before retry n (from 1): a random delay in (0, base*2^n], at
+// most max ("full jitter"). The SDK's standard backoff starts at base 1 s:
+// up to 2 s, 1 s on average, before the first retry. Under the source's
+// token buckets a throttling error means another client shares the quota
+// for a moment; a listing, whose pages come one after another, then stood
+// still for that second each time. From 100 ms the delays still double
+// (9 retries wait up to about a minute in all) and callers that throttle
+// together still spread out.
+const (
+	backoffBase = 100 * time.Millisecond
+	backoffMax  = 20 * time.Second
+)
+
+// fullJitter is exponential backoff with full jitter.
+type fullJitter struct{ base, max time.Duration }
+
+// BackoffDelay implements retry.BackoffDelayer.
+func (j fullJitter) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	ceiling := j.max
+	if attempt < 30 && j.base<<attempt < j.max {
+		ceiling = j.base << attempt
+	}
+	return time.Duration(rand.Int64N(int64(ceiling))) + 1, nil
 }
 
 // idleConnsPerHost is how many kept-alive connections a configuration

@@ -76,8 +76,16 @@
 // bucket. Decisions are made under one lock after the latency wait, so they
 // are exact under any concurrency: over any interval of length T a bucket
 // lets through at most Burst + PerSecond*T requests, and never refuses one
-// while it holds a token. Bucket arithmetic is integer nanoseconds, with no
-// drift.
+// while it holds a token. The buckets are golang.org/x/time/rate limiters,
+// asked for a token only when every matching one holds one.
+//
+// # Why not toxiproxy
+//
+// toxiproxy works on TCP streams: it can delay bytes, cut bandwidth and
+// reset connections, but it does not know which AWS operation a request
+// is, so it can neither pace GetParameters apart from PutParameter nor
+// answer with the service's own throttling error. The proxy is the
+// standard library's httputil.ReverseProxy plus those two things.
 //
 // [Options.ThrottleFraction] additionally refuses a pseudo-random fraction
 // of requests, decided before the Limits (a request refused at random takes

@@ -134,13 +134,8 @@ func Start(opts Options) (*Proxy, error) {
 		throttled: map[string]int64{},
 		served:    make(chan struct{}),
 	}
-	start := p.now()
-	for i, l := range opts.Limits {
-		b, err := newBucket(l, start)
-		if err != nil {
-			return nil, fmt.Errorf("%w: Limits[%d]: %v", ErrInvalidOptions, i, err)
-		}
-		p.buckets = append(p.buckets, b)
+	for _, l := range opts.Limits {
+		p.buckets = append(p.buckets, newBucket(l))
 	}
 
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -330,7 +325,7 @@ func (p *Proxy) throttle(c call, now time.Time) bool {
 		matched = append(matched, b)
 	}
 	for _, b := range matched {
-		b.take()
+		b.take(now)
 	}
 	return false
 }

@@ -86,12 +86,16 @@
 // {"Filters": [{"Name": "vpc-id", "Values": ["vpc-0123"]}]}. Filter names
 // are checked before anything is read. Default groups are always left out.
 //
-// The groups a job writes at the same time share their lookups in the
-// target: their existing copies are found with one DescribeTags (the
-// SourceIDTag of many groups) and one DescribeSecurityGroups (a group-id
-// filter of many ids), and new groups are read back many at a time. The
-// VPC they all depend on is read from the source once, however many of
-// them ask for it at the same time.
+// A group is created first and looked up only if the target refuses it
+// as a duplicate (a group's name is unique in its VPC): a new group costs
+// its CreateSecurityGroup, one AuthorizeSecurityGroupIngress (and egress
+// calls only where its outbound rules are not EC2's default), and a share
+// of a read-back, which also checks the rules. The groups a job writes at the same time share their
+// lookups in the target: existing copies are found with one DescribeTags
+// (the SourceIDTag of many groups) and one DescribeSecurityGroups (a
+// group-id filter of many ids), and groups are read back many at a time.
+// The VPC they all depend on is read from the source once, however many
+// of them ask for it at the same time.
 //
 // # TREE
 //

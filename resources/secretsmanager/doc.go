@@ -121,7 +121,7 @@
 //
 // selects the secrets whose names start with "prod/", and those tagged
 // team=platform. Secrets scheduled for deletion are left out. Values are
-// read 20 at a time with BatchGetSecretValue, and each page of up to 100
+// read 20 at a time with BatchGetSecretValue, and each page of up to 50
 // secrets is replicated as soon as it is read.
 //
 // # TREE

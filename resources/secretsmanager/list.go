@@ -74,13 +74,12 @@ func parseFilter(s string) ([]types.Filter, error) {
 
 // List implements replicator.Lister. filter is "" for every secret or a
 // JSON object of ListSecrets filters (see parseFilter). Secrets scheduled
-// for deletion are left out. Each page of up to 100 secrets costs one
-// ListSecrets, one BatchGetSecretValue per 20 secrets that have a value,
-// and, made concurrently, one GetResourcePolicy per secret and one
-// GetSecretValue per secret with an AWSPREVIOUS version. A page's
-// descriptions are emitted as soon as it is read; up to two pages are
-// read at once, with up to 16 calls each. The first page is of 20 secrets,
-// so that writing starts early.
+// for deletion are left out. Each page of up to 50 secrets (the first: 20,
+// so that writing starts early) costs one ListSecrets, one
+// BatchGetSecretValue per 20 secrets that have a value and, at the same
+// time, one GetResourcePolicy per secret and one GetSecretValue per secret
+// with an AWSPREVIOUS version. A page's descriptions are emitted as soon as
+// it is read; up to three pages are read at once, with up to 32 calls each.
 func (s *Secret) List(ctx context.Context, src *replicator.Source, filter string, emit func(*replicator.Resource) error) error {
 	filters, err := parseFilter(filter)
 	if err != nil {
