@@ -41,6 +41,7 @@ type config struct {
 	sample                  int
 	calls                   bool
 	cpuProfile              string
+	noRest                  bool
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.IntVar(&c.sample, "baseline-sample", 60, "resources per type replicated one at a time for the baseline")
 	flag.BoolVar(&c.calls, "calls", false, "also print each replication's calls by operation, source and target (the target is then reached through a pass-through proxy)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the replications (only) to this file")
+	flag.BoolVar(&c.noRest, "no-rest", false, "do not wait for the source's token buckets to refill before each timed phase (quicker, less fair)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()

@@ -146,6 +146,9 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("seeding %s: %w", k.typ, err)
 		}
 		r := result{typ: k.typ, n: k.count}
+		if c.noRest {
+			k.refill = 0
+		}
 
 		// Read ceiling: the bulk read calls alone, through the same paced
 		// configuration, the best of several levels of concurrency.
