@@ -31,11 +31,18 @@ type RateLimit struct {
 // DefaultRateLimits returns AWS's default quotas for the reads the adapters
 // make (REFERENCE.md section 5): SSM's GetParameter, GetParameters and
 // GetParametersByPath share 40 TPS; EC2's Describe calls refill at 20 per
-// second with a burst of 100.
+// second with a burst of 100. Secrets Manager allows 50 GetResourcePolicy
+// (shared with the policy writes) and 100 BatchGetSecretValue per second,
+// neither adjustable (Secrets Manager quotas in its user guide); the
+// policy read, one per secret, bounds a BATCH of secrets to 50 per second.
+// Its GetSecretValue and DescribeSecret share 10,000 per second, which a
+// job does not approach.
 func DefaultRateLimits() []RateLimit {
 	return []RateLimit{
 		{Service: "SSM", Operations: []string{"GetParameter", "GetParameters", "GetParametersByPath"}, PerSecond: 40, Burst: 40},
 		{Service: "EC2", PerSecond: 20, Burst: 100},
+		{Service: "Secrets Manager", Operations: []string{"GetResourcePolicy"}, PerSecond: 50, Burst: 50},
+		{Service: "Secrets Manager", Operations: []string{"BatchGetSecretValue"}, PerSecond: 100, Burst: 100},
 	}
 }
 

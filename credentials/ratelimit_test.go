@@ -3,6 +3,7 @@ package credentials_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,18 +121,38 @@ func TestRateLimitInvalid(t *testing.T) {
 
 func TestDefaultRateLimits(t *testing.T) {
 	limits := credentials.DefaultRateLimits()
-	byService := map[string]credentials.RateLimit{}
+	limitOf := func(service, op string) (credentials.RateLimit, bool) {
+		for _, l := range limits {
+			if strings.EqualFold(l.Service, service) && (len(l.Operations) == 0 || slices.Contains(l.Operations, op)) {
+				return l, true
+			}
+		}
+		return credentials.RateLimit{}, false
+	}
 	for _, l := range limits {
 		if l.Service == "" || l.PerSecond <= 0 {
 			t.Errorf("invalid default %+v", l)
 		}
-		byService[strings.ToLower(l.Service)] = l
 	}
-	if l, ok := byService["ssm"]; !ok || l.PerSecond != 40 {
-		t.Errorf("SSM default = %+v", l)
+	for _, want := range []struct {
+		service, op string
+		perSecond   float64
+	}{
+		{"ssm", "GetParameters", 40}, {"ssm", "GetParametersByPath", 40},
+		{"ec2", "DescribeSecurityGroups", 20},
+		{"secrets manager", "GetResourcePolicy", 50}, {"secrets manager", "BatchGetSecretValue", 100},
+	} {
+		if l, ok := limitOf(want.service, want.op); !ok || l.PerSecond != want.perSecond {
+			t.Errorf("default for %s %s = %+v (%v), want %v per second", want.service, want.op, l, ok, want.perSecond)
+		}
 	}
-	if l, ok := byService["ec2"]; !ok || l.PerSecond != 20 || l.Burst != 100 {
-		t.Errorf("EC2 default = %+v", l)
+	if l, _ := limitOf("ec2", "DescribeVpcs"); l.Burst != 100 {
+		t.Errorf("EC2 burst = %d, want 100", l.Burst)
+	}
+	for _, op := range []string{"GetSecretValue", "ListSecrets", "DescribeSecret"} {
+		if l, ok := limitOf("secrets manager", op); ok {
+			t.Errorf("Secrets Manager %s is paced by %+v; its quota is far above a job's calls", op, l)
+		}
 	}
 	// The caller owns the slice.
 	limits[0].PerSecond = 1

@@ -20,7 +20,7 @@ func TestBenchmarkRunsSmall(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := config{params: 30, secrets: 10, groups: 6, latency: 2 * time.Millisecond, ssmTPS: 40, throttle: 0.1, concurrency: 4, sample: 3, noRest: true}
+	c := config{params: 30, secrets: 10, groups: 6, latency: 2 * time.Millisecond, ssmTPS: 40, policyTPS: 50, throttle: 0.1, concurrency: 4, sample: 3, noRest: true}
 	if err := run(ctx, c); err != nil {
 		t.Fatal(err)
 	}

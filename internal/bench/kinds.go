@@ -61,6 +61,7 @@ func kinds(c config) []kind {
 		},
 		{
 			typ: "AWS::SecretsManager::Secret", count: c.secrets, filter: `{"name":["bench/"]}`,
+			refill: time.Second, // 50 policy reads at 50 TPS
 			seed: func(ctx context.Context, cfg aws.Config, i int) error {
 				_, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
 					Name: aws.String(secretName(i)), SecretString: aws.String(fmt.Sprintf("s3cr3t-%d", i)),

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -84,8 +86,8 @@ func run(ctx context.Context, c config) error {
 	if err := testenv.MotoAvailable(); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "source: moto behind a simulator (%v round trip, SSM %v TPS, %.0f%% throttled); target: moto\n",
-		c.latency, c.ssmTPS, c.throttle*100)
+	fmt.Fprintf(os.Stderr, "source: moto behind a simulator (%v round trip, SSM %v TPS, Secrets Manager policies %v TPS, %.0f%% throttled); target: moto\n",
+		c.latency, c.ssmTPS, c.policyTPS, c.throttle*100)
 	srcMoto, err := testenv.StartMoto(ctx, testenv.Options{Name: "source"})
 	if err != nil {
 		return err
@@ -97,12 +99,9 @@ func run(ctx context.Context, c config) error {
 	}
 	defer tgtMoto.Close()
 	proxy, err := simulator.Start(simulator.Options{
-		Upstream: srcMoto.URL(),
-		Latency:  c.latency,
-		Limits: []simulator.Limit{
-			{Service: "ssm", Operations: []string{"GetParameter", "GetParameters", "GetParametersByPath"}, PerSecond: c.ssmTPS},
-			{Service: "ec2", PerSecond: 20, Burst: 100},
-		},
+		Upstream:         srcMoto.URL(),
+		Latency:          c.latency,
+		Limits:           sourceLimits(c),
 		ThrottleFraction: c.throttle,
 		Seed:             42,
 	})
@@ -122,7 +121,9 @@ func run(ctx context.Context, c config) error {
 		defer tgtProxy.Close()
 		tgtURL = tgtProxy.URL()
 	}
-	srcCfg, err := credentials.LoadSource(ctx, fixture.Source(proxy.URL()))
+	source := fixture.Source(proxy.URL())
+	source.RateLimits = clientLimits(c)
+	srcCfg, err := credentials.LoadSource(ctx, source)
 	if err != nil {
 		return err
 	}
@@ -295,6 +296,38 @@ type ending; then/s: the rate from there to the last (of ceiling: of the same lo
 and one write at a time, on a sample.`)
 	fmt.Printf("simulator: %d calls forwarded, %d throttled\n", proxied.TotalForwarded(), proxied.TotalThrottled())
 	fmt.Printf("peak RSS of this process: %.0f MiB\n", peakRSS())
+}
+
+// sourceLimits are the simulated source's quotas: AWS's defaults (see
+// credentials.DefaultRateLimits), with SSM's and the Secrets Manager
+// policy reads' as configured (0: none for the latter).
+func sourceLimits(c config) []simulator.Limit {
+	limits := []simulator.Limit{
+		{Service: "ssm", Operations: []string{"GetParameter", "GetParameters", "GetParametersByPath"}, PerSecond: c.ssmTPS},
+		{Service: "ec2", PerSecond: 20, Burst: 100},
+		{Service: "secretsmanager", Operations: []string{"BatchGetSecretValue"}, PerSecond: 100},
+	}
+	if c.policyTPS > 0 {
+		limits = append(limits, simulator.Limit{Service: "secretsmanager", Operations: []string{"GetResourcePolicy"}, PerSecond: c.policyTPS})
+	}
+	return limits
+}
+
+// clientLimits paces the source configuration as a user's would be, but
+// for the policy reads, which follow -policy-tps so that the replicator
+// does not stay below a quota the simulated source does not have.
+func clientLimits(c config) []credentials.RateLimit {
+	var out []credentials.RateLimit
+	for _, l := range credentials.DefaultRateLimits() {
+		if strings.EqualFold(l.Service, "Secrets Manager") && slices.Contains(l.Operations, "GetResourcePolicy") {
+			if c.policyTPS <= 0 {
+				continue
+			}
+			l.PerSecond, l.Burst = c.policyTPS, int(math.Ceil(c.policyTPS))
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // best runs measure once per level, each after a pause of rest, and
