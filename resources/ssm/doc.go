@@ -22,7 +22,10 @@
 // # BATCH
 //
 // A BATCH job's identifier is a path such as "/dev/"; every parameter below
-// it is replicated, recursively. "/" selects every parameter.
+// it is replicated, recursively. "/" selects every parameter. Each listed
+// page's tags are read with one tag:GetResources of its parameters' ARNs;
+// a source that ignores the ARN list (moto) has every tag of the account
+// read once instead.
 //
 // # Source permissions
 //

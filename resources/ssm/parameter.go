@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"golang.org/x/sync/errgroup"
@@ -233,11 +235,11 @@ func describe(prm types.Parameter, md *types.ParameterMetadata, tags map[string]
 }
 
 // List implements replicator.Lister: filter is a path, replicated
-// recursively. The tags of every tagged parameter are read first, 100 per
-// tag:GetResources call; then each page of up to 50 names costs one
-// DescribeParameters and one GetParameters per 10 names, made
-// concurrently, with several pages read at once. The calls are paced by
-// the source configuration's rate limits.
+// recursively. Each page of up to 50 names costs one DescribeParameters,
+// one GetParameters per 10 names, made concurrently, and one
+// tag:GetResources of the page's ARNs, with several pages read at once
+// (see tagReader for sources that cannot read tags by ARN). The calls are
+// paced by the source configuration's rate limits.
 func (p *Parameter) List(ctx context.Context, src *replicator.Source, path string, emit func(*replicator.Resource) error) error {
 	in := &awsssm.DescribeParametersInput{MaxResults: aws.Int32(50)}
 	switch {
@@ -251,23 +253,7 @@ func (p *Parameter) List(ctx context.Context, src *replicator.Source, path strin
 		}}
 	}
 	c := p.client(&src.Endpoint)
-	// The tags are read while the first pages are listed and read.
-	var tags map[string]map[string]string
-	tagsRead := make(chan error, 1)
-	go func() {
-		var err error
-		tags, err = p.allTags(ctx, src)
-		tagsRead <- err
-	}()
-	waitTags := sync.OnceValue(func() error {
-		select {
-		case err := <-tagsRead:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-	defer waitTags() // never leave the goroutine behind
+	tags := &tagReader{p: p, src: src}
 	pages := awsssm.NewDescribeParametersPaginator(c, in)
 	return pipeline.Pages(ctx, pagesInFlight, pages.HasMorePages,
 		func(ctx context.Context) ([]types.ParameterMetadata, error) {
@@ -282,11 +268,77 @@ func (p *Parameter) List(ctx context.Context, src *replicator.Source, path strin
 			if err != nil {
 				return nil, err
 			}
-			if err := waitTags(); err != nil {
+			arns := make([]string, 0, len(values))
+			for _, prm := range values {
+				arns = append(arns, aws.ToString(prm.ARN))
+			}
+			byARN, err := tags.of(ctx, arns)
+			if err != nil {
 				return nil, err
 			}
-			return describePage(metas, values, tags)
+			return describePage(metas, values, byARN)
 		}, emit)
+}
+
+// tagReader reads the tags of listed parameters, a page at a time: one
+// tag:GetResources of the page's ARNs (ResourceARNList, up to 100), so a
+// job pays for the parameters it selects, not for every tagged parameter
+// of the account, and its first page is written without waiting for the
+// others. A source that ignores ResourceARNList (moto 5.2.1 answers with
+// every parameter, paged) is noticed by the answer (a pagination token, or
+// a parameter not asked for); from then on every tag of the account is read
+// once, 100 per call, and serves every page.
+type tagReader struct {
+	p   *Parameter
+	src *replicator.Source
+
+	byARNIgnored atomic.Bool
+	allOnce      sync.Once
+	all          map[string]map[string]string
+	allErr       error
+}
+
+// of returns the tags of the parameters arns, by ARN (a parameter without
+// tags may be absent).
+func (t *tagReader) of(ctx context.Context, arns []string) (map[string]map[string]string, error) {
+	if len(arns) == 0 {
+		return nil, nil
+	}
+	if !t.byARNIgnored.Load() {
+		tags, ok, err := t.byARN(ctx, arns)
+		if err != nil || ok {
+			return tags, err
+		}
+		t.byARNIgnored.Store(true)
+	}
+	t.allOnce.Do(func() { t.all, t.allErr = t.p.allTags(ctx, t.src) })
+	return t.all, t.allErr
+}
+
+// byARN reads the tags of arns with GetResources of their ARNs. ok is
+// false if the source ignored the list.
+func (t *tagReader) byARN(ctx context.Context, arns []string) (tags map[string]map[string]string, ok bool, err error) {
+	c := replicator.Client(&t.src.Endpoint, "ssm.tagging", t.p.newTaggingClient)
+	tags = make(map[string]map[string]string, len(arns))
+	for chunk := range slices.Chunk(arns, 100) {
+		out, err := c.GetResources(ctx, &tagging.GetResourcesInput{ResourceARNList: chunk})
+		if err != nil {
+			return nil, false, fmt.Errorf("reading parameter tags (tag:GetResources): %w", err)
+		}
+		if aws.ToString(out.PaginationToken) != "" {
+			return nil, false, nil
+		}
+		for _, m := range out.ResourceTagMappingList {
+			a := aws.ToString(m.ResourceARN)
+			if !slices.Contains(chunk, a) {
+				return nil, false, nil
+			}
+			if len(m.Tags) > 0 {
+				tags[a] = tagMap(m.Tags)
+			}
+		}
+	}
+	return tags, true, nil
 }
 
 // allTags returns the tags of every SSM parameter of the source account
@@ -307,14 +359,19 @@ func (p *Parameter) allTags(ctx context.Context, src *replicator.Source) (map[st
 			if len(m.Tags) == 0 {
 				continue
 			}
-			tags := make(map[string]string, len(m.Tags))
-			for _, t := range m.Tags {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-			out[aws.ToString(m.ResourceARN)] = tags
+			out[aws.ToString(m.ResourceARN)] = tagMap(m.Tags)
 		}
 	}
 	return out, nil
+}
+
+// tagMap returns tags as a map.
+func tagMap(tags []taggingtypes.Tag) map[string]string {
+	out := make(map[string]string, len(tags))
+	for _, t := range tags {
+		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out
 }
 
 // Concurrency of a listing: pages read at once, and calls per page.
