@@ -407,7 +407,7 @@ func TestTagsWrittenAndRead(t *testing.T) {
 
 // Write assumes a new group has EC2's one allow-all IPv4 egress rule and
 // checks it with the read-back: a target that made the group otherwise
-// (moto and AWS add allow-all IPv6 in a VPC with IPv6; an emulator might
+// (moto adds allow-all IPv6 in a VPC with IPv6; an emulator might
 // add nothing) is corrected, whether the difference makes a rule change
 // fail or goes unnoticed until the read-back.
 func TestWriteCorrectsOtherInitialRules(t *testing.T) {

@@ -629,9 +629,9 @@ func (gt *groupTarget) complete(ctx context.Context, r *replicator.Resource, p g
 	for attempt := 0; ; attempt++ {
 		haveIn, haveOut := gt.rules(grp)
 		err := syncRules(ctx, c, id, ingress, haveIn, egress, haveOut)
-		// A rule that grp lacks but the target has (a new group in a VPC
-		// with IPv6 also allows all IPv6 traffic out), or the reverse: read
-		// the group and try again with what it has.
+		// A rule that grp lacks but the target has (moto also lets a new
+		// group in a VPC with IPv6 send all IPv6 traffic out), or the
+		// reverse: read the group and try again with what it has.
 		if err != nil && (attempt > 0 || !apierr.Has(err, "InvalidPermission.Duplicate", "InvalidPermission.NotFound")) {
 			return err
 		}
