@@ -156,7 +156,7 @@ func run(ctx context.Context, c config) error {
 		readAll := func(level int) error {
 			return parallel(ctx, k.reads, level, func(i int) error { return k.read(ctx, srcCfg, i) })
 		}
-		if r.readRate, r.readLevel, err = best(k.count, func(level int) error { return readAll(level) }, k.refill); err != nil {
+		if r.readRate, r.readLevel, err = best(k.count, readAll, k.refill); err != nil {
 			return fmt.Errorf("raw reads of %s: %w", k.typ, err)
 		}
 
