@@ -116,11 +116,7 @@ func LoadSource(ctx context.Context, s Source) (aws.Config, error) {
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
 	}
-	if s.HTTPClient != nil {
-		opts = append(opts, config.WithHTTPClient(s.HTTPClient))
-	} else {
-		opts = append(opts, config.WithHTTPClient(newHTTPClient()))
-	}
+	opts = append(opts, withHTTPClient(s.HTTPClient))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("credentials: loading the source AWS configuration: %w", err)
@@ -294,11 +290,7 @@ func LoadTarget(ctx context.Context, t Target, sourceRegion string) (aws.Config,
 		opts = append(opts, config.WithCredentialsProvider(awscreds.NewStaticCredentialsProvider(
 			account, secret, t.SessionToken.Reveal())))
 	}
-	if t.HTTPClient != nil {
-		opts = append(opts, config.WithHTTPClient(t.HTTPClient))
-	} else {
-		opts = append(opts, config.WithHTTPClient(newHTTPClient()))
-	}
+	opts = append(opts, withHTTPClient(t.HTTPClient))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("credentials: loading the target AWS configuration: %w", err)
@@ -373,10 +365,14 @@ func (j fullJitter) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 // pages): every call beyond it would open a connection and close it again.
 const idleConnsPerHost = 128
 
-// newHTTPClient returns the SDK's HTTP client with idleConnsPerHost. It
-// is a BuildableClient, so AWS_CA_BUNDLE and the like still apply to it.
-func newHTTPClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+// withHTTPClient loads the configuration with c, or without one with the
+// SDK's HTTP client keeping idleConnsPerHost; that is a BuildableClient,
+// so AWS_CA_BUNDLE and the like still apply to it.
+func withHTTPClient(c aws.HTTPClient) func(*config.LoadOptions) error {
+	if c != nil {
+		return config.WithHTTPClient(c)
+	}
+	return config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = idleConnsPerHost
-	})
+	}))
 }

@@ -21,13 +21,6 @@ func kinds(c config) []kind {
 	return []kind{
 		{
 			typ: "AWS::SSM::Parameter", count: c.params, filter: "/bench/", refill: time.Second, // 40 at 40 TPS
-			seed: func(ctx context.Context, cfg aws.Config, i int) error {
-				_, err := awsssm.NewFromConfig(cfg).PutParameter(ctx, &awsssm.PutParameterInput{
-					Name: aws.String(paramName(i)), Type: ssmtypes.ParameterTypeString,
-					Value: aws.String(fmt.Sprintf("value-%d", i)), Tags: []ssmtypes.Tag{{Key: aws.String("team"), Value: aws.String("bench")}},
-				})
-				return err
-			},
 			create: func(ctx context.Context, cfg aws.Config, _ string, i int) error {
 				_, err := awsssm.NewFromConfig(cfg).PutParameter(ctx, &awsssm.PutParameterInput{
 					Name: aws.String(paramName(i)), Type: ssmtypes.ParameterTypeString,
@@ -62,13 +55,6 @@ func kinds(c config) []kind {
 		{
 			typ: "AWS::SecretsManager::Secret", count: c.secrets, filter: `{"name":["bench/"]}`,
 			refill: time.Second, // 50 policy reads at 50 TPS
-			seed: func(ctx context.Context, cfg aws.Config, i int) error {
-				_, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
-					Name: aws.String(secretName(i)), SecretString: aws.String(fmt.Sprintf("s3cr3t-%d", i)),
-					Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("bench")}},
-				})
-				return err
-			},
 			create: func(ctx context.Context, cfg aws.Config, _ string, i int) error {
 				_, err := awssm.NewFromConfig(cfg).CreateSecret(ctx, &awssm.CreateSecretInput{
 					Name: aws.String(secretName(i)), SecretString: aws.String(fmt.Sprintf("s3cr3t-%d", i)),
@@ -111,13 +97,6 @@ func kinds(c config) []kind {
 		{
 			typ: "AWS::EC2::SecurityGroup", count: c.groups, filter: `{"tag:team": ["bench"]}`,
 			refill: 5 * time.Second, // 100 at 20/s
-			seed: func(ctx context.Context, cfg aws.Config, i int) error {
-				vpc, err := vpcs(ctx, cfg, "source")
-				if err != nil {
-					return err
-				}
-				return createGroup(ctx, awsec2.NewFromConfig(cfg), vpc, groupName(i))
-			},
 			// The least a complete copy writes: the group with its tags,
 			// then its rules (one refers to the group itself, so they
 			// cannot be part of the create).

@@ -48,10 +48,9 @@ type kind struct {
 	typ    string
 	count  int
 	filter string // the BATCH identifier selecting the seeded resources
-	// seed creates resource i in the source (unguarded configuration).
-	seed func(ctx context.Context, cfg aws.Config, i int) error
-	// create is the raw write: the least calls a complete copy of seeded
-	// resource i makes, into account.
+	// create makes resource i in account: it seeds the source (account
+	// "source", unguarded configuration) and is the raw write, the least
+	// calls a complete copy of resource i makes.
 	create func(ctx context.Context, cfg aws.Config, account string, i int) error
 	// read makes raw read call number call of reads: together they read
 	// every resource in bulk (GetParameters of 10 names, BatchGetSecretValue
@@ -143,7 +142,7 @@ func run(ctx context.Context, c config) error {
 		}
 		fmt.Fprintf(os.Stderr, "%s: seeding %d...\n", k.typ, k.count)
 		seeder := fixture.Seeder(srcMoto.URL())
-		if err := parallel(ctx, k.count, 16, func(i int) error { return existsIsFine(k.seed(ctx, seeder, i)) }); err != nil {
+		if err := parallel(ctx, k.count, 16, func(i int) error { return existsIsFine(k.create(ctx, seeder, "source", i)) }); err != nil {
 			return fmt.Errorf("seeding %s: %w", k.typ, err)
 		}
 		r := result{typ: k.typ, n: k.count}
