@@ -189,7 +189,7 @@ func StartLocalStack(ctx context.Context, opts LocalStackOptions) (*LocalStack, 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%v)", errStartTimeout, timeout))
 	defer cancel()
-	if err := l.startLocked(ctx, 0); err != nil {
+	if err := l.startLocked(ctx, 0, false); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
@@ -284,9 +284,13 @@ func copyFile(src, dst string) error {
 }
 
 // startLocked starts a process, on port if it is positive (else on a free
-// one), trying new free ports when the port is taken. l.mu must be held
-// (or l not yet shared).
-func (l *LocalStack) startLocked(ctx context.Context, port int) error {
+// one), trying new free ports when the port is taken. With share, each
+// attempt gets an equal share of ctx's remaining time, and one that is not
+// ready by then is also retried on a fresh port: a restart on the same port
+// usually takes a second, but once in a while (seen once in CI) the new
+// process hangs before it is ready, which would use the whole time. l.mu
+// must be held (or l not yet shared).
+func (l *LocalStack) startLocked(ctx context.Context, port int, share bool) error {
 	var errs []error
 	for attempt := range maxStartAttempts {
 		if attempt > 0 || port <= 0 {
@@ -297,18 +301,37 @@ func (l *LocalStack) startLocked(ctx context.Context, port int) error {
 			port = p
 		}
 		p, writes, syncs := l.newProc(port)
-		err := p.start(ctx)
+		left := 1 // the whole time
+		if share {
+			left = maxStartAttempts - attempt
+		}
+		actx, cancel := attemptContext(ctx, left)
+		err := p.start(actx)
+		hung := actx.Err() != nil && ctx.Err() == nil
+		cancel()
 		if err == nil {
 			l.cur, l.writes, l.syncs, l.url = p, writes, syncs, p.url
 			return nil
 		}
 		l.keepHistory(p, "failed start: "+firstLine(err.Error()))
-		if !errors.Is(err, errPortInUse) {
+		if !errors.Is(err, errPortInUse) && !hung {
 			return err
 		}
 		errs = append(errs, err)
 	}
 	return fmt.Errorf("testenv: %s: giving up after %d attempts: %w", l.label(), maxStartAttempts, errors.Join(errs...))
+}
+
+// attemptContext returns the context of one start attempt: an equal share
+// of what is left of ctx's time among the attempts left, or ctx itself if
+// it has no deadline.
+func attemptContext(ctx context.Context, attemptsLeft int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || attemptsLeft <= 1 {
+		return context.WithCancel(ctx)
+	}
+	share := time.Until(deadline) / time.Duration(attemptsLeft)
+	return context.WithTimeoutCause(ctx, share, fmt.Errorf("%w (this attempt's share, %v)", errStartTimeout, share.Round(time.Millisecond)))
 }
 
 // label is how errors name the instance.
@@ -564,7 +587,7 @@ func (l *LocalStack) reset(ctx context.Context, always bool) (bool, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, l.timeout, fmt.Errorf("%w (%v)", errStartTimeout, l.timeout))
 	defer cancel()
-	if err := l.startLocked(ctx, port); err != nil {
+	if err := l.startLocked(ctx, port, true); err != nil {
 		return true, fmt.Errorf("testenv: resetting (restarting) %s: %w", l.label(), err)
 	}
 	return true, nil

@@ -370,3 +370,24 @@ func TestLocalStackCancelledContext(t *testing.T) {
 		t.Errorf("StartLocalStack with a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// A restart's attempts share what is left of its time equally, so that one
+// hung process leaves time for the next on a fresh port; the last attempt
+// (or a single one) gets all that is left.
+func TestAttemptContextShares(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for left, want := range map[int]time.Duration{3: 10 * time.Second, 2: 15 * time.Second, 1: 30 * time.Second} {
+		actx, acancel := attemptContext(ctx, left)
+		d, ok := actx.Deadline()
+		acancel()
+		if got := time.Until(d); !ok || got > want || got < want-time.Second {
+			t.Errorf("%d attempts left: %v to go (deadline %v), want about %v", left, got, ok, want)
+		}
+	}
+	actx, acancel := attemptContext(context.Background(), 3)
+	defer acancel()
+	if _, ok := actx.Deadline(); ok {
+		t.Error("an attempt of a start without a deadline got one")
+	}
+}
